@@ -1,0 +1,90 @@
+import ApusRESP
+import NIOConcurrencyHelpers
+
+/// Per-connection state that commands read and change (`SELECT`, `CLIENT SETNAME`, `HELLO`...).
+///
+/// Owned by the connection's event loop; other loops read it only for `CLIENT LIST`/`INFO`
+/// (plain fields, read without synchronisation like Redis's own client list walk).
+public final class ClientSession: @unchecked Sendable {
+    public let id: Int
+    public var db = 0
+    public var resp: RESPVersion = .resp2
+    public var authenticated: Bool
+    public var user = "default"
+    public var name: Bytes?
+    public var libName = ""
+    public var libVersion = ""
+    public let remoteAddress: String
+    public let localAddress: String
+    public let createdAtMillis: Int64
+    public var lastInteractionMillis: Int64
+    /// The last command run (CLIENT LIST cmd=); a reference, so the hot path copies no String.
+    public var lastCommand: Command?
+    public var lastCommandName: String { lastCommand?.spec.fullName ?? "NULL" }
+    public var noEvict = false
+    public var noTouch = false
+    public enum ReplyMode: Sendable { case on, off, skipNext, skipThis }
+    public var replyMode: ReplyMode = .on
+    /// Close the connection once the current replies are written (QUIT, protocol errors, CLIENT KILL).
+    public var closeAfterReply = false
+    /// Bytes waiting in the query buffer / output buffer, for CLIENT LIST.
+    public var queryBufferBytes = 0
+    public var outputBufferBytes = 0
+    public var commandsProcessed = 0
+    /// The socket's descriptor when the transport exposes it, else -1 (as Redis shows for fake clients).
+    public var fd = -1
+    /// The event-loop worker this client runs on (its per-thread statistics).
+    public let worker: Worker
+    /// Asks the connection to close from any thread (CLIENT KILL, SHUTDOWN).
+    public var requestClose: @Sendable () -> Void = {}
+
+    public init(id: Int, remoteAddress: String, localAddress: String, worker: Worker,
+                authenticated: Bool, now: Int64) {
+        self.id = id
+        self.remoteAddress = remoteAddress
+        self.localAddress = localAddress
+        self.worker = worker
+        self.authenticated = authenticated
+        self.createdAtMillis = now
+        self.lastInteractionMillis = now
+    }
+}
+
+/// The registry of connected clients (CLIENT LIST/KILL, INFO clients).
+public final class ClientRegistry: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var clients: [Int: ClientSession] = [:]
+    private var nextID = 1
+    /// Total connections accepted / rejected since start (INFO stats).
+    public private(set) var totalConnections = 0
+    public var rejectedConnections = 0
+
+    public init() {}
+
+    public func makeID() -> Int {
+        lock.withLock {
+            defer { nextID += 1 }
+            return nextID
+        }
+    }
+
+    public func add(_ client: ClientSession) {
+        lock.withLockVoid {
+            clients[client.id] = client
+            totalConnections += 1
+        }
+    }
+
+    public func remove(_ client: ClientSession) {
+        lock.withLockVoid { _ = clients.removeValue(forKey: client.id) }
+    }
+
+    /// A snapshot of connected clients ordered by id.
+    public var all: [ClientSession] {
+        lock.withLock { clients.values.sorted { $0.id < $1.id } }
+    }
+
+    public var count: Int { lock.withLock { clients.count } }
+
+    public func client(id: Int) -> ClientSession? { lock.withLock { clients[id] } }
+}

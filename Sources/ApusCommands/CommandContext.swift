@@ -1,0 +1,119 @@
+import ApusRESP
+import ApusStore
+
+/// A command handler: parses `context.args`, calls Op functions under the right locks and
+/// writes the reply. Generic checks (arity, auth, flags) already happened in the dispatcher.
+public typealias CommandHandler = (inout CommandContext) -> Void
+
+/// Everything one command invocation sees.
+public struct CommandContext {
+    public var reply: ReplyWriter
+    /// This command's arguments (the connection reuses one context for a whole read burst).
+    public var args: CommandArguments
+    public let client: ClientSession
+    public let server: ServerContext
+    /// The command's time snapshot in ms (Redis evaluates TTLs against one instant per command).
+    public var now: Int64
+
+    @inlinable
+    public init(reply: ReplyWriter, args: CommandArguments, client: ClientSession, server: ServerContext, now: Int64) {
+        self.reply = reply
+        self.args = args
+        self.client = client
+        self.server = server
+        self.now = now
+    }
+
+    /// The client's selected database.
+    @inlinable
+    public var db: Database { server.keyspace.databases[client.db] }
+
+    /// Lossy UTF-8 of argument `i`, for error messages.
+    public func string(_ i: Int) -> String { args.string(i) }
+
+    // MARK: Change tracking
+
+    /// Records a write to `key` in the client's database: counts it for
+    /// `rdb_changes_since_last_save`. WATCH, client-side caching and keyspace notifications
+    /// hook in here (later issues).
+    @inlinable
+    public func keyModified(_ key: UnsafeRawBufferPointer, changes: Int = 1) {
+        client.worker.dirty &+= changes
+    }
+
+    /// Counts changes that are not tied to one key (FLUSHALL, ...).
+    @inlinable
+    public func addDirty(_ changes: Int) {
+        client.worker.dirty &+= changes
+    }
+
+    /// Marks an entry as accessed (LRU clock) unless the client asked for CLIENT NO-TOUCH.
+    @inlinable
+    public func touch(_ entry: Entry) {
+        if !client.noTouch { entry.accessClock = lruClock(nowMillis: now) }
+    }
+
+    /// Looks `key` up for reading like Redis's lookupKeyRead: lazy expiry, keyspace_hits /
+    /// keyspace_misses, and the LRU touch. The shard's lock must be held.
+    @inlinable
+    public func lookupRead(_ shard: Shard, _ key: UnsafeRawBufferPointer, hash: UInt64) -> Entry? {
+        if let entry = shard.lookup(key, hash: hash, now: now) {
+            client.worker.keyspaceHits &+= 1
+            touch(entry)
+            return entry
+        }
+        client.worker.keyspaceMisses &+= 1
+        return nil
+    }
+
+    // MARK: Common replies (Redis's shared error strings)
+
+    @inlinable
+    public mutating func wrongType() {
+        reply.error("WRONGTYPE Operation against a key holding the wrong kind of value")
+    }
+
+    @inlinable
+    public mutating func syntaxError() { reply.error("ERR syntax error") }
+
+    @inlinable
+    public mutating func notInteger() { reply.error("ERR value is not an integer or out of range") }
+
+    @inlinable
+    public mutating func notFloat() { reply.error("ERR value is not a valid float") }
+
+    /// Redis's addReplySubcommandSyntaxError: for commands that parse their own subcommands
+    /// (DEBUG, OBJECT-style helpers) or reject a subcommand's argument count themselves.
+    public mutating func subcommandSyntaxError() {
+        let container = String(decoding: args[0].cStringPrefix(Int.max), as: UTF8.self).uppercased()
+        reply.error(bytes: Array("ERR unknown subcommand or wrong number of arguments for '".utf8)
+            + args[1].cStringPrefix(128) + Array("'. Try \(container) HELP.".utf8))
+    }
+
+    /// "wrong number of arguments" for the running command (for handlers with argument shapes
+    /// arity cannot express, as Redis does in e.g. MSET).
+    public mutating func wrongArity(_ fullName: String) {
+        reply.error("ERR wrong number of arguments for '\(fullName)' command")
+    }
+
+    /// Parses argument `i` as a C `int` like Redis's getIntFromObjectOrReply, with its two errors.
+    public mutating func int32Argument(_ i: Int) -> Int? {
+        guard let v = parseInteger(args[i]) else {
+            notInteger()
+            return nil
+        }
+        guard v >= Int(Int32.min) && v <= Int(Int32.max) else {
+            reply.error("ERR value is out of range, value must between -2147483648 and 2147483647")
+            return nil
+        }
+        return v
+    }
+
+    /// Parses argument `i` as a 64-bit integer, replying with Redis's error when it is not one.
+    @inlinable
+    public mutating func integerArgument(_ i: Int) -> Int? {
+        if let v = parseInteger(args[i]) { return v }
+        notInteger()
+        return nil
+    }
+}

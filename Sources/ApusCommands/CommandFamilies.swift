@@ -1,0 +1,14 @@
+/// Every command family, registered into the table at start-up. A command without a
+/// registered handler stays absent (unknown command, not in COMMAND output).
+public enum CommandFamilies {
+    public static func registerAll(into registry: CommandRegistry) {
+        ConnectionCommands.register(into: registry)
+        StringCommands.register(into: registry)
+        CommandCommands.register(into: registry)
+        ServerCommands.register(into: registry)
+        InfoCommand.register(into: registry)
+        DebugCommands.register(into: registry)
+        KeyCommands.register(into: registry)
+        BitmapCommands.register(into: registry)
+    }
+}

@@ -1,0 +1,126 @@
+import ApusRESP
+import NIOConcurrencyHelpers
+
+/// A command name folded to lowercase and held inline, so lookups from request bytes are
+/// case-insensitive and allocation-free. Names longer than `capacity` are never commands.
+public struct CommandName: Hashable, Sendable {
+    public static let capacity = 31
+    @usableFromInline var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    @inlinable
+    public init?(_ raw: UnsafeRawBufferPointer) {
+        guard raw.count <= CommandName.capacity else { return nil }
+        withUnsafeMutableBytes(of: &words) { dst in
+            for i in 0..<raw.count {
+                var c = raw[i]
+                if c >= 0x41 && c <= 0x5A { c |= 0x20 }
+                dst[i] = c
+            }
+            dst[31] = UInt8(truncatingIfNeeded: raw.count)
+        }
+    }
+
+    public init?(_ string: String) {
+        var s = string
+        guard let name = s.withUTF8({ CommandName(UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = name
+    }
+
+    @inlinable
+    public static func == (a: CommandName, b: CommandName) -> Bool {
+        a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2 && a.words.3 == b.words.3
+    }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
+    }
+}
+
+/// A command (or subcommand) of the table with its handler, once a family registers one.
+public final class Command: @unchecked Sendable {
+    public let spec: CommandSpec
+    /// Dense index for per-worker statistics arrays.
+    public let id: Int
+    /// Copied out of `spec` so the dispatcher's checks touch no Strings or arrays.
+    public let arity: Int
+    public let flags: CommandFlags
+    public let isContainer: Bool
+    public internal(set) var handler: CommandHandler?
+    public internal(set) var subcommands: [CommandName: Command] = [:]
+    public weak var parent: Command?
+    /// Has a handler, or (a container) a registered subcommand; fixed once families registered.
+    public internal(set) var isRegistered = false
+
+    init(spec: CommandSpec, id: Int) {
+        self.spec = spec
+        self.id = id
+        self.arity = spec.arity
+        self.flags = spec.flags
+        self.isContainer = !spec.subcommands.isEmpty
+    }
+
+    /// Registered subcommands, sorted by name.
+    public var registeredSubcommands: [Command] {
+        subcommands.values.filter { $0.isRegistered }.sorted { $0.spec.name < $1.spec.name }
+    }
+}
+
+/// The command table: every command Redis 7.2 defines (from the generated specs) and the
+/// handlers the command families register for them.
+public final class CommandRegistry: @unchecked Sendable {
+    private var table: [CommandName: Command] = [:]
+    /// Every command and subcommand, indexed by `Command.id`.
+    public private(set) var all: [Command] = []
+
+    public init(specs: [CommandSpec]) {
+        for spec in specs {
+            let command = Command(spec: spec, id: all.count)
+            all.append(command)
+            for sub in spec.subcommands {
+                let child = Command(spec: sub, id: all.count)
+                child.parent = command
+                all.append(child)
+                if let key = CommandName(sub.name) { command.subcommands[key] = child }
+            }
+            if let key = CommandName(spec.name) { table[key] = command }
+        }
+    }
+
+    /// Registers the handler for "name" or "container|sub".
+    public func register(_ fullName: String, _ handler: @escaping CommandHandler) {
+        guard let command = find(fullName: fullName) else {
+            preconditionFailure("no spec for command '\(fullName)'")
+        }
+        command.handler = handler
+        command.isRegistered = true
+        command.parent?.isRegistered = true
+    }
+
+    /// The command (registered or not) for "name" or "container|sub".
+    public func find(fullName: String) -> Command? {
+        let parts = fullName.lowercased().split(separator: "|", maxSplits: 1)
+        guard let first = parts.first, let key = CommandName(String(first)), let command = table[key] else { return nil }
+        if parts.count == 1 { return command }
+        guard let subKey = CommandName(String(parts[1])) else { return nil }
+        return command.subcommands[subKey]
+    }
+
+    /// Top-level lookup by request bytes (registered or not).
+    @inlinable
+    public func lookup(_ name: UnsafeRawBufferPointer) -> Command? {
+        guard let key = CommandName(name) else { return nil }
+        return lookup(key)
+    }
+
+    @usableFromInline
+    func lookup(_ key: CommandName) -> Command? { table[key] }
+
+    /// Registered top-level commands, sorted by name.
+    public var registeredCommands: [Command] {
+        table.values.filter { $0.isRegistered }.sorted { $0.spec.name < $1.spec.name }
+    }
+}

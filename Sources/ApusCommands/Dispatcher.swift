@@ -1,0 +1,141 @@
+import ApusRESP
+import ApusStore
+import NIOCore
+import Synchronization
+
+/// Runs commands: the generic checks, in Redis's order and driven by the table's flags
+/// (lookup → arity → auth → call), then statistics and the slow log. Handlers never repeat
+/// these checks.
+public enum Dispatcher {
+    /// Executes one parsed command for `client`, appending its reply to `reply` (tests and
+    /// one-off callers; connections reuse one context per read burst).
+    public static func execute(_ args: CommandArguments, client: ClientSession, server: ServerContext,
+                               reply: inout ReplyWriter) {
+        var context = CommandContext(reply: reply, args: args, client: client, server: server, now: 0)
+        reply = ReplyWriter(buffer: ByteBuffer(), version: client.resp)
+        execute(&context)
+        reply = context.reply
+    }
+
+    /// Executes the command in `context.args`, appending its reply to `context.reply`.
+    @inlinable
+    public static func execute(_ context: inout CommandContext) {
+        let args = context.args
+        guard args.count > 0 else { return }
+        let client = context.client
+        let server = context.server
+        client.commandsProcessed &+= 1
+        let worker = client.worker
+        worker.commandsProcessed &+= 1
+
+        guard var command = server.commands.lookup(args[0]), command.isRegistered else {
+            return reject(bytes: unknownCommand(args), client: client, reply: &context.reply)
+        }
+        // Containers (CONFIG, CLIENT, ...) dispatch on their subcommand.
+        if command.isContainer, args.count >= 2 {
+            guard let sub = CommandName(args[1]).flatMap({ command.subcommands[$0] }), sub.isRegistered else {
+                let message = Array("ERR unknown subcommand '".utf8) + args[1].cStringPrefix(128)
+                    + Array("'. Try \(command.spec.name.uppercased()) HELP.".utf8)
+                return reject(bytes: message, client: client, reply: &context.reply)
+            }
+            command = sub
+        }
+        let arity = command.arity
+        if (arity > 0 && args.count != arity) || args.count < -arity {
+            counter(command, worker).pointee.rejectedCalls &+= 1
+            return reject("ERR wrong number of arguments for '\(command.spec.fullName)' command", client: client, reply: &context.reply)
+        }
+        let flags = command.flags
+        if !client.authenticated && !flags.contains(.noAuth) {
+            counter(command, worker).pointee.rejectedCalls &+= 1
+            return reject("NOAUTH Authentication required.", client: client, reply: &context.reply)
+        }
+        if flags.contains(.protected) && !protectedAllowed(command, client: client, server: server) {
+            counter(command, worker).pointee.rejectedCalls &+= 1
+            let (name, option) = command.spec.name == "debug" ? ("DEBUG", "enable-debug-command") : ("MODULE", "enable-module-command")
+            return reject("ERR \(name) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.", client: client, reply: &context.reply)
+        }
+        guard let handler = command.handler else {
+            // A container called without its subcommand fails arity above; unreachable for the generated table.
+            return reject("ERR wrong number of arguments for '\(command.spec.fullName)' command", client: client, reply: &context.reply)
+        }
+
+        // Set before the call: CLIENT INFO/LIST show the running command as cmd=.
+        client.lastCommand = command
+        let start = monotonicNanos()
+        context.now = currentTimeMillis()
+        let errorsBefore = context.reply.errorCount
+        let replyStart = context.reply.buffer.writerIndex
+        handler(&context)
+        let micros = Int((monotonicNanos() &- start) / 1000)
+
+        let c = counter(command, worker)
+        c.pointee.calls &+= 1
+        c.pointee.microseconds &+= micros
+        if context.reply.errorCount != errorsBefore {
+            c.pointee.failedCalls &+= 1
+            recordErrorCode(reply: context.reply, from: replyStart, worker: worker)
+        }
+        let threshold = server.slowlogThresholdMicros.load(ordering: .relaxed)
+        if threshold >= 0 && micros >= threshold && !flags.contains(.skipSlowlog) {
+            server.slowlog.add(args: args, microseconds: micros, timestamp: Int(context.now / 1000), client: client,
+                               maxLength: server.settings.slowlogMaxLength)
+        }
+    }
+
+    @inlinable
+    static func counter(_ command: Command, _ worker: Worker) -> UnsafeMutablePointer<CommandCounters> {
+        precondition(command.id < worker.commandCount)
+        return worker.counters + command.id
+    }
+
+    /// `enable-debug-command` / `enable-module-command`: yes, no, or local (loopback clients only).
+    @usableFromInline
+    static func protectedAllowed(_ command: Command, client: ClientSession, server: ServerContext) -> Bool {
+        let option = command.spec.name == "debug" ? "enable-debug-command" : "enable-module-command"
+        switch server.config.string(option) {
+        case "yes": return true
+        case "local":
+            let address = client.remoteAddress
+            return address.hasPrefix("127.") || address.hasPrefix("::1") || address.hasPrefix("/")
+        default: return false
+        }
+    }
+
+    /// Redis's reply for a command name it does not know, byte for byte: C-string views of
+    /// the name and of the first arguments, up to 128 bytes of argument text.
+    public static func unknownCommand(_ args: CommandArguments) -> [UInt8] {
+        var list: [UInt8] = []
+        var i = 1
+        while i < args.count && list.count < 128 {
+            list += [UInt8(ascii: "'")] + args[i].cStringPrefix(128 - list.count) + Array("' ".utf8)
+            i += 1
+        }
+        return Array("ERR unknown command '".utf8) + args[0].cStringPrefix(128)
+            + Array("', with args beginning with: ".utf8) + list
+    }
+
+    @usableFromInline
+    static func reject(bytes message: [UInt8], client: ClientSession, reply: inout ReplyWriter) {
+        reply.error(bytes: message)
+        let code = message.prefix { $0 != 0x20 }
+        client.worker.recordError(code: String(decoding: code, as: UTF8.self))
+    }
+
+    @usableFromInline
+    static func reject(_ message: String, client: ClientSession, reply: inout ReplyWriter) {
+        reply.error(message)
+        let code = message.split(separator: " ", maxSplits: 1).first.map(String.init) ?? "ERR"
+        client.worker.recordError(code: code)
+    }
+
+    /// Reads back the error code a handler wrote, for INFO errorstats.
+    @usableFromInline
+    static func recordErrorCode(reply: ReplyWriter, from start: Int, worker: Worker) {
+        let view = reply.buffer.getBytes(at: start, length: min(64, reply.buffer.writerIndex - start)) ?? []
+        guard let dash = view.firstIndex(of: UInt8(ascii: "-")) else { return worker.recordError(code: "ERR") }
+        let rest = view[(dash + 1)...]
+        let end = rest.firstIndex { $0 == 0x20 || $0 == 0x0D } ?? rest.endIndex
+        worker.recordError(code: String(decoding: rest[rest.startIndex..<end], as: UTF8.self))
+    }
+}

@@ -1,0 +1,127 @@
+import ApusConfig
+import ApusRESP
+import ApusStore
+import NIOConcurrencyHelpers
+import Synchronization
+
+/// What commands may ask of the networking layer (implemented by ApusServer).
+public protocol ServerControl: AnyObject, Sendable {
+    /// SHUTDOWN: stop the server (after an optional save); returns an error message to reply
+    /// with if it refuses.
+    func shutdown(save: Bool?, now: Bool, force: Bool) -> String?
+}
+
+/// Settings read on every command, cached from the config registry (which is locked and
+/// string-keyed) and refreshed by its change hooks.
+public struct HotSettings: Sendable {
+    public var requirePass: Bytes?
+    public var slowlogThresholdMicros = 10_000
+    public var slowlogMaxLength = 128
+    public var enableDebugCommand = false
+    public var enableProtectedConfigs = false
+    /// DEBUG SET-ACTIVE-EXPIRE 0 turns the active expire cycle off (Redis's tests use it).
+    public var activeExpireEnabled = true
+
+    public init() {}
+}
+
+/// The server-wide state commands work on.
+public final class ServerContext: @unchecked Sendable {
+    public let keyspace: Keyspace
+    public let config: ConfigRegistry
+    public let commands: CommandRegistry
+    public let clients = ClientRegistry()
+    public let slowlog = SlowLog()
+    public let expireCycle = ActiveExpireCycle()
+    /// Samples behind INFO's instantaneous_* figures (filled by the cron).
+    public let opsPerSecond = InstantaneousMetric()
+    public let inputKbps = InstantaneousMetric()
+    public let outputKbps = InstantaneousMetric()
+    /// Highest heap size seen (INFO used_memory_peak), updated by the cron and by INFO.
+    public let peakMemory = Atomic<Int>(0)
+    /// Heap bytes right after start-up (INFO used_memory_startup).
+    public var startupMemory = 0
+    /// When the statistics were last reset (CONFIG RESETSTAT).
+    public var statsResetMillis = currentTimeMillis()
+    public private(set) var workers: [Worker] = []
+    public weak var control: (any ServerControl)?
+    public let startTimeMillis = currentTimeMillis()
+    public let runID: String
+    public var tcpPort = 6379
+
+    /// Read on every command: atomics (relaxed loads are plain moves on x86).
+    public let slowlogThresholdMicros = Atomic<Int>(10_000)
+
+    private let settingsLock = NIOLock()
+    private var _settings = HotSettings()
+
+    /// The cached hot settings (a copy; cheap, read under a short lock).
+    public var settings: HotSettings {
+        get { settingsLock.withLock { _settings } }
+        set { settingsLock.withLockVoid { _settings = newValue } }
+    }
+
+    public init(config: ConfigRegistry, specs: [CommandSpec], threads: Int) {
+        self.config = config
+        let databases = max(1, config.int("databases"))
+        keyspace = Keyspace(databaseCount: databases, shardsPerDatabase: Keyspace.shardCount(forThreads: threads))
+        commands = CommandRegistry(specs: specs)
+        var id = ""
+        let hex: [Character] = Array("0123456789abcdef")
+        for _ in 0..<40 { id.append(hex[Int.random(in: 0..<16)]) }
+        runID = id
+        workers = (0..<max(1, threads)).map { Worker(index: $0, commandCount: 0) }
+    }
+
+    /// Creates the per-thread statistics once every family has registered (the command count is final).
+    public func makeWorkers(count: Int) {
+        workers = (0..<max(1, count)).map { Worker(index: $0, commandCount: commands.all.count) }
+    }
+
+    /// Re-reads the hot settings from the registry (after load and on every change).
+    public func refreshSettings() {
+        var s = HotSettings()
+        s.activeExpireEnabled = settings.activeExpireEnabled
+        let pass = config.string("requirepass")
+        s.requirePass = pass.isEmpty ? nil : Bytes(pass)
+        s.slowlogThresholdMicros = config.int("slowlog-log-slower-than")
+        s.slowlogMaxLength = config.int("slowlog-max-len")
+        let debug = config.string("enable-debug-command")
+        s.enableDebugCommand = debug == "yes" || debug == "local"
+        let protected = config.string("enable-protected-configs")
+        s.enableProtectedConfigs = protected == "yes" || protected == "local"
+        settings = s
+        slowlogThresholdMicros.store(s.slowlogThresholdMicros, ordering: .relaxed)
+        slowlog.trim(to: s.slowlogMaxLength)
+    }
+}
+
+/// A rate estimated like Redis's `trackInstantaneousMetric`: the mean of the last 16 samples
+/// taken by the cron.
+public final class InstantaneousMetric: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var samples = [Double](repeating: 0, count: 16)
+    private var index = 0
+    private var lastValue = 0
+    private var lastTime: UInt64 = 0
+
+    public init() {}
+
+    /// Records the running total `value` at monotonic time `nanos`.
+    public func sample(_ value: Int, at nanos: UInt64) {
+        lock.withLockVoid {
+            if lastTime != 0, nanos > lastTime {
+                let elapsed = Double(nanos - lastTime) / 1e9
+                samples[index] = Double(value - lastValue) / elapsed
+                index = (index + 1) % samples.count
+            }
+            lastValue = value
+            lastTime = nanos
+        }
+    }
+
+    /// The current per-second rate.
+    public var rate: Double { lock.withLock { samples.reduce(0, +) / Double(samples.count) } }
+
+    public func reset() { lock.withLockVoid { samples = [Double](repeating: 0, count: 16) } }
+}

@@ -1,0 +1,152 @@
+import ApusCommands
+import ApusRESP
+import ApusStore
+import NIOCore
+
+/// One per connection: parses every complete command in the read buffer, runs each inline on
+/// this event loop, appends the replies to one output buffer and flushes once per read burst.
+/// Only `ByteBuffer` crosses the pipeline.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let server: ServerContext
+    private let worker: Worker
+    private let parser: RequestParser
+    private let queryBufferLimit: Int
+    /// Bytes of a command not yet complete, kept across reads.
+    private var pending: ByteBuffer?
+    private var output: ByteBuffer
+    private var client: ClientSession?
+    private var closing = false
+
+    init(server: ServerContext, worker: Worker, allocator: ByteBufferAllocator) {
+        self.server = server
+        self.worker = worker
+        let maxBulk = server.config.int("proto-max-bulk-len")
+        self.parser = RequestParser(limits: RequestLimits(maxBulkLength: maxBulk))
+        self.queryBufferLimit = server.config.int("client-query-buffer-limit")
+        self.output = allocator.buffer(capacity: 16 * 1024)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let now = currentTimeMillis()
+        let session = ClientSession(
+            id: server.clients.makeID(),
+            remoteAddress: Self.describe(context.channel.remoteAddress),
+            localAddress: Self.describe(context.channel.localAddress),
+            worker: worker,
+            authenticated: server.settings.requirePass == nil,
+            now: now)
+        let channel = context.channel
+        session.requestClose = { channel.close(promise: nil) }
+        client = session
+        server.clients.add(session)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let client { server.clients.remove(client) }
+        client = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing, let client else { return }
+        var input = unwrapInboundIn(data)
+        worker.netInputBytes &+= input.readableBytes
+        if var held = pending {
+            held.writeBuffer(&input)
+            input = held
+            pending = nil
+        }
+
+        var run = CommandContext(reply: ReplyWriter(buffer: output, version: client.resp),
+                                     args: CommandArguments(UnsafeBufferPointer(start: nil, count: 0)),
+                                     client: client, server: server, now: 0)
+        output = ByteBuffer()
+        let consumed = input.withUnsafeReadableBytes { raw -> Int in
+            var offset = 0
+            while !client.closeAfterReply {
+                let rest = UnsafeRawBufferPointer(rebasing: raw[offset...])
+                parser.authRequired = !client.authenticated
+                switch parser.parse(rest) {
+                case .command(let used):
+                    offset &+= used
+                    run.args = parser.arguments
+                    execute(client: client, context: &run)
+                case .incomplete:
+                    return offset
+                case .protocolError(let message):
+                    run.reply.error("ERR " + message)
+                    client.closeAfterReply = true
+                    return offset
+                }
+            }
+            return offset
+        }
+        input.moveReaderIndex(forwardBy: consumed)
+        output = run.reply.buffer
+
+        if input.readableBytes > 0 && !client.closeAfterReply {
+            if input.readableBytes > queryBufferLimit {
+                // Redis closes clients whose query buffer outgrows client-query-buffer-limit.
+                closing = true
+                context.close(promise: nil)
+                return
+            }
+            pending = input
+        }
+        client.queryBufferBytes = pending?.readableBytes ?? 0
+    }
+
+    /// Runs the parsed command, honouring CLIENT REPLY OFF/SKIP by dropping what it wrote.
+    @inline(__always)
+    private func execute(client: ClientSession, context: inout CommandContext) {
+        let mark = context.reply.buffer.writerIndex
+        context.reply.version = client.resp
+        Dispatcher.execute(&context)
+        switch client.replyMode {
+        case .on:
+            break
+        case .off:
+            context.reply.buffer.moveWriterIndex(to: mark)
+        case .skipNext:
+            client.replyMode = .skipThis
+        case .skipThis:
+            context.reply.buffer.moveWriterIndex(to: mark)
+            client.replyMode = .on
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush(context: context)
+        if let client, client.closeAfterReply, !closing {
+            closing = true
+            context.close(promise: nil)
+        }
+        context.fireChannelReadComplete()
+    }
+
+    private func flush(context: ChannelHandlerContext) {
+        guard output.readableBytes > 0 else { return }
+        worker.netOutputBytes &+= output.readableBytes
+        let capacity = max(16 * 1024, min(output.capacity, 1 << 20))
+        context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+        output = context.channel.allocator.buffer(capacity: capacity)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "?:0" }
+        switch address {
+        case .v4, .v6:
+            return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+        case .unixDomainSocket:
+            return address.pathname ?? "/unixsocket:0"
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ApusCommands
+import ApusStore
+import Logging
+import NIOCore
+import Synchronization
+
+/// The periodic background work Redis does in `serverCron` (hz times a second): active expiry
+/// and incremental rehashing of every shard.
+final class Cron: @unchecked Sendable {
+    private let context: ServerContext
+    private let eventLoop: any EventLoop
+    private let logger: Logger
+    private var task: RepeatedTask?
+
+    init(context: ServerContext, eventLoop: any EventLoop, logger: Logger) {
+        self.context = context
+        self.eventLoop = eventLoop
+        self.logger = logger
+    }
+
+    func start() {
+        let hz = max(1, min(500, context.config.int("hz")))
+        task = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(Int64(1000 / hz))) { [self] _ in
+            tick(hz: hz)
+        }
+    }
+
+    func stop() { task?.cancel() }
+
+    private func tick(hz: Int) {
+        let now = currentTimeMillis()
+        sharedLRUClock.store(lruClock(nowMillis: now), ordering: .relaxed)
+        if context.settings.activeExpireEnabled {
+            context.expireCycle.run(keyspace: context.keyspace, now: now, budgetMicros: 25_000 * 10 / hz)
+        }
+        let nanos = monotonicNanos()
+        var commands = 0, input = 0, output = 0
+        for worker in context.workers {
+            commands += worker.commandsProcessed
+            input += worker.netInputBytes
+            output += worker.netOutputBytes
+        }
+        context.opsPerSecond.sample(commands, at: nanos)
+        context.inputKbps.sample(input, at: nanos)
+        context.outputKbps.sample(output, at: nanos)
+        context.updatePeakMemory()
+        for db in context.keyspace.databases {
+            for shard in db.shards {
+                shard.lock.withLockVoid { shard.table.rehashStep(slots: 1024) }
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import ApusCommands
+import ApusConfig
+import ApusRESP
+import ApusStore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// The running server: event loops, listening sockets, the cron, and shutdown.
+public final class Server: ServerControl, @unchecked Sendable {
+    public let context: ServerContext
+    public let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private var channels: [any Channel] = []
+    private var cron: Cron?
+    private let stopLock = NIOLock()
+    private var stopped = false
+    private let closedPromise: EventLoopPromise<Void>
+    /// Ports actually bound (the first is the main port; tests bind port 0).
+    public private(set) var boundPorts: [Int] = []
+
+    /// Creates the server from a loaded configuration (nothing is bound yet).
+    public init(config: ConfigRegistry, logger: Logger) {
+        let threads = Server.threadCount(config)
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        self.context = ServerContext(config: config, specs: CommandTable.specs, threads: threads)
+        self.closedPromise = group.next().makePromise()
+        CommandFamilies.registerAll(into: context.commands)
+        context.makeWorkers(count: threads)
+        context.refreshSettings()
+        context.control = self
+        config.onChange("requirepass") { [weak self] _ in self?.scheduleRefresh() }
+        for name in ["slowlog-log-slower-than", "slowlog-max-len", "enable-debug-command", "enable-protected-configs"] {
+            config.onChange(name) { [weak self] _ in self?.scheduleRefresh() }
+        }
+    }
+
+    /// Config hooks run while the registry holds its lock; refresh after it is released.
+    private func scheduleRefresh() {
+        group.next().execute { [context] in context.refreshSettings() }
+    }
+
+    /// Event loops: `io-threads` when set above 1 (Redis's name), else one per core.
+    static func threadCount(_ config: ConfigRegistry) -> Int {
+        let configured = config.int("io-threads")
+        return configured > 1 ? configured : System.coreCount
+    }
+
+    /// Binds every address of `bind` on `port` and starts the cron.
+    public func start() throws {
+        let port = context.config.int("port")
+        let backlog = Int32(clamping: context.config.int("tcp-backlog"))
+        var addresses = context.config.string("bind").split(separator: " ").map(String.init)
+        if addresses.isEmpty { addresses = ["*", "-::*"] }
+        let workers = Dictionary(uniqueKeysWithValues: zip(group.makeIterator().map { ObjectIdentifier($0) }, context.workers))
+        let server = context
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelInitializer { channel in
+                let worker = workers[ObjectIdentifier(channel.eventLoop)] ?? server.workers[0]
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ConnectionHandler(server: server, worker: worker, allocator: channel.allocator))
+                }
+            }
+
+        var boundPort = port
+        for raw in addresses {
+            let optional = raw.hasPrefix("-")
+            var host = optional ? String(raw.dropFirst()) : raw
+            if host == "*" { host = "0.0.0.0" } else if host == "::*" { host = "::" }
+            do {
+                let channel = try bootstrap.bind(host: host, port: boundPort).wait()
+                if boundPort == 0, let actual = channel.localAddress?.port { boundPort = actual }
+                channels.append(channel)
+            } catch {
+                if optional { continue }
+                throw error
+            }
+        }
+        boundPorts = [boundPort]
+        context.tcpPort = boundPort
+        let cron = Cron(context: context, eventLoop: group.next(), logger: logger)
+        cron.start()
+        self.cron = cron
+        logger.info("Ready to accept connections tcp", metadata: ["port": "\(boundPort)"])
+    }
+
+    /// Blocks until the server has shut down.
+    public func waitUntilStopped() {
+        try? closedPromise.futureResult.wait()
+        try? group.syncShutdownGracefully()
+    }
+
+    /// Stops accepting, closes clients and listeners. Safe to call more than once, from any thread.
+    public func stop() {
+        let first = stopLock.withLock { () -> Bool in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        logger.info("User requested shutdown...")
+        cron?.stop()
+        let closes = channels.map { $0.close() }
+        for client in context.clients.all { client.requestClose() }
+        EventLoopFuture.andAllComplete(closes, on: group.next()).whenComplete { [closedPromise, logger] _ in
+            logger.info("Redis is now ready to exit, bye bye...")
+            closedPromise.succeed(())
+        }
+    }
+
+    // MARK: ServerControl
+
+    public func shutdown(save: Bool?, now: Bool, force: Bool) -> String? {
+        if save == true && !force {
+            // No persistence layer yet: refusing is honest, pretending to save is not.
+            logger.warning("Error trying to save the DB: persistence is not available in this build")
+            return "ERR Errors trying to SHUTDOWN. Check logs."
+        }
+        if save == nil && !context.config.string("save").isEmpty {
+            logger.warning("Not saving the DB on shutdown: persistence is not available in this build")
+        }
+        stop()
+        return nil
+    }
+}

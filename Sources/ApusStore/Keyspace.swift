@@ -1,0 +1,118 @@
+import ApusRESP
+import NIOConcurrencyHelpers
+
+/// One of the numbered databases (`SELECT n`), split into lock-owning shards by key hash.
+public final class Database: @unchecked Sendable {
+    public let index: Int
+    public let shards: [Shard]
+    @usableFromInline let shardMask: UInt64
+
+    /// Estimated average remaining TTL in ms of keys with a TTL (INFO keyspace avg_ttl), kept by the expire cycle.
+    public var averageTTL: Int64 = 0
+
+    /// The most shards a database has, so a set of shards fits one `UInt64` bitmask.
+    public static let maxShards = 64
+
+    public init(index: Int, shardCount: Int) {
+        precondition(shardCount > 0 && shardCount <= Database.maxShards && shardCount & (shardCount - 1) == 0)
+        self.index = index
+        self.shards = (0..<shardCount).map { _ in Shard() }
+        self.shardMask = UInt64(shardCount - 1)
+    }
+
+    /// Shards are chosen by hash bits 32...; the table spreads homes with a multiply over all bits, so
+    /// the two stay independent (KeyTable tests cover fixed bits).
+    @inlinable
+    public func shardIndex(hash: UInt64) -> Int { Int(truncatingIfNeeded: (hash >> 32) & shardMask) }
+
+    /// Runs `body` with the shard owning `key` locked.
+    @inlinable
+    public func withShard<R>(for key: UnsafeRawBufferPointer, _ body: (Shard, UInt64) throws -> R) rethrows -> R {
+        let hash = keyHash(key)
+        let shard = shards[shardIndex(hash: hash)]
+        shard.lock.lock()
+        defer { shard.lock.unlock() }
+        return try body(shard, hash)
+    }
+
+    /// The bitmask of shards owning `keys`.
+    @inlinable
+    public func shardMask<S: Sequence>(for keys: S) -> UInt64 where S.Element == UnsafeRawBufferPointer {
+        var mask: UInt64 = 0
+        for key in keys { mask |= 1 << UInt64(shardIndex(hash: keyHash(key))) }
+        return mask
+    }
+
+    /// Locks the shards in `mask` in ascending order (the deadlock-free order) and runs `body`.
+    @inlinable
+    public func withShards<R>(_ mask: UInt64, _ body: () throws -> R) rethrows -> R {
+        lockShards(mask)
+        defer { unlockShards(mask) }
+        return try body()
+    }
+
+    @inlinable
+    public func lockShards(_ mask: UInt64) {
+        var m = mask
+        while m != 0 {
+            let i = m.trailingZeroBitCount
+            shards[i].lock.lock()
+            m &= m &- 1
+        }
+    }
+
+    @inlinable
+    public func unlockShards(_ mask: UInt64) {
+        var m = mask
+        while m != 0 {
+            let i = m.trailingZeroBitCount
+            shards[i].lock.unlock()
+            m &= m &- 1
+        }
+    }
+
+    /// Every shard's bit.
+    @inlinable
+    public var allShards: UInt64 { shards.count == 64 ? ~0 : (1 << UInt64(shards.count)) &- 1 }
+
+    /// The shard owning a hash (caller holds its lock).
+    @inlinable
+    public func shard(hash: UInt64) -> Shard { shards[shardIndex(hash: hash)] }
+
+    /// Number of keys (each shard read under its lock).
+    public var keyCount: Int {
+        var total = 0
+        for shard in shards { shard.lock.withLockVoid { total += shard.table.count } }
+        return total
+    }
+
+    /// Number of keys with a TTL.
+    public var expiresCount: Int {
+        var total = 0
+        for shard in shards { shard.lock.withLockVoid { total += shard.expiresCount } }
+        return total
+    }
+
+    /// Deletes every key (shards locked one at a time; FLUSHDB needs no cross-shard atomicity
+    /// beyond what Redis gives a concurrent reader).
+    public func removeAll() {
+        for shard in shards { shard.lock.withLockVoid { shard.removeAll() } }
+    }
+}
+
+/// All databases of the server.
+public final class Keyspace: @unchecked Sendable {
+    public let databases: [Database]
+
+    public init(databaseCount: Int, shardsPerDatabase: Int) {
+        databases = (0..<databaseCount).map { Database(index: $0, shardCount: shardsPerDatabase) }
+    }
+
+    /// The shard count for a given number of event loops: several per core so two loops rarely
+    /// contend on one lock, capped so a shard set fits one bitmask.
+    public static func shardCount(forThreads threads: Int) -> Int {
+        var n = 1
+        while n < threads * 8 { n <<= 1 }
+        return Swift.min(n, Database.maxShards)
+    }
+}

@@ -1,0 +1,195 @@
+import ApusRESP
+import NIOConcurrencyHelpers
+
+/// One lock's worth of a database: its own hash table, expiry bookkeeping and byte count.
+///
+/// Every method that touches `table` must run with `lock` held; command code does that through
+/// `Database.withShard`. Methods here are the shard-local "Op" primitives the command families
+/// build on.
+public final class Shard: @unchecked Sendable {
+    public let lock = NIOLock()
+    public var table = KeyTable()
+    /// Keys with a TTL (for `INFO keyspace` expires=).
+    public var expiresCount = 0
+    /// Bytes held by entry blocks (memory accounting).
+    public var entryBytes = 0
+    /// Where the active expire cycle resumes its walk.
+    public var expireCursor = 0
+    /// Replicas never expire keys themselves (the primary sends DEL); set by replication.
+    public var expiryEnabled = true
+
+    public init() {}
+
+    deinit {
+        table.removeAll { Shard.free($0) }
+    }
+
+    // MARK: Lookup
+
+    /// The live entry for `key`, deleting it first if its TTL has passed (lazy expiry).
+    @inlinable
+    public func lookup(_ key: UnsafeRawBufferPointer, hash: UInt64, now: Int64) -> Entry? {
+        guard let entry = table.find(key, hash: hash) else { return nil }
+        if entry.hasExpire, expiryEnabled, let at = entry.expireAt, at <= now {
+            expireEntry(entry, hash: hash)
+            return nil
+        }
+        return entry
+    }
+
+    /// Whether `entry` is logically expired at `now` (for callers that must not delete, e.g. replicas).
+    @inlinable
+    public func isExpired(_ entry: Entry, now: Int64) -> Bool {
+        guard let at = entry.expireAt else { return false }
+        return at <= now
+    }
+
+    // MARK: Mutation
+
+    /// Adds an entry for a key that is not present.
+    @inlinable
+    public func insert(_ entry: Entry, hash: UInt64) {
+        table.insert(entry, hash: hash)
+        entryBytes &+= entry.allocatedSize
+        if entry.hasExpire { expiresCount &+= 1 }
+    }
+
+    /// Puts `new` in place of `old` (same key) and frees `old`.
+    @inlinable
+    public func replace(_ old: Entry, with new: Entry, hash: UInt64) {
+        table.replace(old, with: new, hash: hash)
+        entryBytes &+= new.allocatedSize &- old.allocatedSize
+        if old.hasExpire { expiresCount &-= 1 }
+        if new.hasExpire { expiresCount &+= 1 }
+        Shard.free(old)
+    }
+
+    /// Deletes `key`; returns whether it existed.
+    @inlinable
+    @discardableResult
+    public func delete(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Bool {
+        guard let entry = table.remove(key, hash: hash) else { return false }
+        entryBytes &-= entry.allocatedSize
+        if entry.hasExpire { expiresCount &-= 1 }
+        Shard.free(entry)
+        return true
+    }
+
+    /// Removes an entry whose TTL passed. Counted separately so `expired_keys` stays right.
+    @usableFromInline
+    func expireEntry(_ entry: Entry, hash: UInt64) {
+        let key = entry.key
+        _ = delete(key, hash: hash)
+        expiredKeys &+= 1
+    }
+
+    /// Keys removed because their TTL passed (lazily or by the active cycle).
+    public var expiredKeys = 0
+
+    /// Removes every key.
+    public func removeAll() {
+        table.removeAll { Shard.free($0) }
+        table = KeyTable()
+        expiresCount = 0
+        entryBytes = 0
+        expireCursor = 0
+    }
+
+    /// Exchanges the whole contents with `other` (SWAPDB); both locks must be held.
+    public func swapContents(with other: Shard) {
+        swap(&table, &other.table)
+        swap(&expiresCount, &other.expiresCount)
+        swap(&entryBytes, &other.entryBytes)
+        swap(&expireCursor, &other.expireCursor)
+    }
+
+    @inlinable
+    static func free(_ entry: Entry) {
+        entry.releaseObject()
+        entry.deallocate()
+    }
+
+    // MARK: Strings
+
+    /// Stores a string value for `key`, replacing whatever was there.
+    /// `expireAt`: the new TTL, or nil; `keepTTL` keeps an existing TTL instead.
+    @inlinable
+    public func setString(_ key: UnsafeRawBufferPointer, hash: UInt64, value: UnsafeRawBufferPointer,
+                          expireAt: Int64?, keepTTL: Bool, existing: Entry?) {
+        let encoding = stringEncoding(for: value)
+        if let old = existing {
+            let ttl = keepTTL ? old.expireAt : expireAt
+            // Overwrite in place when the shape is unchanged: no allocation on repeated SETs.
+            if old.type == .string, old.valueLength == value.count, old.hasExpire == (ttl != nil) {
+                if let ttl { old.setExpireInPlace(ttl) }
+                if value.count > 0 { old.mutableValue.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
+                old.encoding = encoding.rawValue
+                return
+            }
+            let new = Entry.allocate(key: key, valueLength: value.count, type: .string,
+                                     encoding: encoding.rawValue, expireAt: ttl)
+            if value.count > 0 { new.mutableValue.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
+            new.accessClock = old.accessClock
+            replace(old, with: new, hash: hash)
+        } else {
+            let new = Entry.allocate(key: key, valueLength: value.count, type: .string,
+                                     encoding: encoding.rawValue, expireAt: expireAt)
+            if value.count > 0 { new.mutableValue.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
+            insert(new, hash: hash)
+        }
+    }
+
+    /// Resizes a string value (APPEND, SETRANGE, SETBIT), keeping key, TTL and access clock;
+    /// returns the entry now in the table, whose first `min(old, new)` value bytes are the old
+    /// ones and whose new bytes are zero. Growth is greedy like Redis's sds (double below 1 MB,
+    /// then +1 MB) and happens in place while the block has room, so building a value by many
+    /// small appends costs amortised O(1) per byte, not a copy per call.
+    @inlinable
+    public func resizeString(_ old: Entry, hash: UInt64, newLength: Int) -> Entry {
+        let oldLength = old.valueLength
+        if newLength >= oldLength && newLength <= old.valueCapacity {
+            if newLength > oldLength {
+                (old.mutableValue.baseAddress! + oldLength).initializeMemory(as: UInt8.self, repeating: 0, count: newLength - oldLength)
+            }
+            old.setValueLength(newLength)
+            old.encoding = StringEncoding.raw.rawValue
+            entryBytes &+= newLength &- oldLength
+            return old
+        }
+        let spare = newLength > oldLength ? (newLength < 1 << 20 ? newLength : 1 << 20) : 0
+        let new = Entry.allocate(key: old.key, valueLength: newLength, type: .string,
+                                 encoding: StringEncoding.raw.rawValue, expireAt: old.expireAt, spareCapacity: spare)
+        let keep = Swift.min(oldLength, newLength)
+        if keep > 0 { new.mutableValue.baseAddress!.copyMemory(from: old.value.baseAddress!, byteCount: keep) }
+        if newLength > keep { (new.mutableValue.baseAddress! + keep).initializeMemory(as: UInt8.self, repeating: 0, count: newLength - keep) }
+        new.accessClock = old.accessClock
+        replace(old, with: new, hash: hash)
+        return new
+    }
+
+    /// Sets or clears the TTL of an existing entry (reallocating when the layout changes).
+    @inlinable
+    @discardableResult
+    public func setExpire(_ entry: Entry, hash: UInt64, expireAt: Int64?) -> Entry {
+        if let expireAt, entry.hasExpire {
+            entry.setExpireInPlace(expireAt)
+            return entry
+        }
+        if expireAt == nil && !entry.hasExpire { return entry }
+        let new = entry.copy(expireAt: expireAt)
+        table.replace(entry, with: new, hash: hash)
+        entryBytes &+= new.allocatedSize &- entry.allocatedSize
+        if entry.hasExpire { expiresCount &-= 1 }
+        if new.hasExpire { expiresCount &+= 1 }
+        entry.deallocate()  // the object (if any) moved to `new`
+        return new
+    }
+}
+
+/// How Redis would encode a string value: "int" when it reads as a 64-bit integer of at most
+/// 20 characters, "embstr" up to 44 bytes, "raw" beyond.
+@inlinable
+public func stringEncoding(for value: UnsafeRawBufferPointer) -> StringEncoding {
+    if value.count <= 20, parseInteger(value) != nil { return .int }
+    return value.count <= 44 ? .embstr : .raw
+}
