@@ -1,4 +1,5 @@
 import ApusRESP
+import ApusStore
 import NIOConcurrencyHelpers
 
 /// Per-connection state that commands read and change (`SELECT`, `CLIENT SETNAME`, `HELLO`...).
@@ -6,8 +7,18 @@ import NIOConcurrencyHelpers
 /// Owned by the connection's event loop; other loops read it only for `CLIENT LIST`/`INFO`
 /// (plain fields, read without synchronisation like Redis's own client list walk).
 public final class ClientSession: @unchecked Sendable {
+    /// Selects database `index` (SELECT, RESET).
+    public func select(_ index: Int, in keyspace: Keyspace) {
+        db = index
+        database = keyspace.databases[index]
+    }
+
     public let id: Int
-    public var db = 0
+    /// The selected database index; set it with `select(_:in:)` so `database` follows.
+    public private(set) var db = 0
+    /// The selected database itself (unowned: the keyspace keeps databases alive for the
+    /// server's life), so commands reach it without touching shared reference counts.
+    public private(set) unowned(unsafe) var database: Database
     public var resp: RESPVersion = .resp2
     public var authenticated: Bool
     public var user = "default"
@@ -19,7 +30,10 @@ public final class ClientSession: @unchecked Sendable {
     public let createdAtMillis: Int64
     public var lastInteractionMillis: Int64
     /// The last command run (CLIENT LIST cmd=); a reference, so the hot path copies no String.
-    public var lastCommand: Command?
+    /// Unmanaged: commands live as long as the server, and a strong store here would touch the
+    /// shared command object's reference count on every call.
+    public var lastCommandRef: Unmanaged<Command>?
+    public var lastCommand: Command? { lastCommandRef?.takeUnretainedValue() }
     public var lastCommandName: String { lastCommand?.spec.fullName ?? "NULL" }
     public var noEvict = false
     public var noTouch = false
@@ -34,13 +48,15 @@ public final class ClientSession: @unchecked Sendable {
     /// The socket's descriptor when the transport exposes it, else -1 (as Redis shows for fake clients).
     public var fd = -1
     /// The event-loop worker this client runs on (its per-thread statistics).
-    public let worker: Worker
+    /// Unowned: the server keeps its workers for its whole life; no refcount traffic per command.
+    public unowned(unsafe) let worker: Worker
     /// Asks the connection to close from any thread (CLIENT KILL, SHUTDOWN).
     public var requestClose: @Sendable () -> Void = {}
 
     public init(id: Int, remoteAddress: String, localAddress: String, worker: Worker,
-                authenticated: Bool, now: Int64) {
+                authenticated: Bool, now: Int64, keyspace: Keyspace) {
         self.id = id
+        self.database = keyspace.databases[0]
         self.remoteAddress = remoteAddress
         self.localAddress = localAddress
         self.worker = worker

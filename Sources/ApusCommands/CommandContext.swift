@@ -14,6 +14,11 @@ public struct CommandContext {
     public let server: ServerContext
     /// The command's time snapshot in ms (Redis evaluates TTLs against one instant per command).
     public var now: Int64
+    /// Monotonic ns at the end of the previous command (or the start of the read burst): a
+    /// command's duration is measured from here, so each command costs one clock read.
+    public var clockNanos: UInt64 = 0
+    /// Monotonic ns when `now` was read; `now` is refreshed once it is 1 ms old.
+    public var nowReadAtNanos: UInt64 = 0
 
     @inlinable
     public init(reply: ReplyWriter, args: CommandArguments, client: ClientSession, server: ServerContext, now: Int64) {
@@ -24,9 +29,17 @@ public struct CommandContext {
         self.now = now
     }
 
+    /// Starts a read burst: fresh wall-clock and monotonic readings.
+    @inlinable
+    public mutating func resetClocks() {
+        clockNanos = monotonicNanos()
+        nowReadAtNanos = clockNanos
+        now = currentTimeMillis()
+    }
+
     /// The client's selected database.
     @inlinable
-    public var db: Database { server.keyspace.databases[client.db] }
+    public var db: Database { client.database }
 
     /// Lossy UTF-8 of argument `i`, for error messages.
     public func string(_ i: Int) -> String { args.string(i) }
@@ -37,26 +50,26 @@ public struct CommandContext {
     /// `rdb_changes_since_last_save`. WATCH, client-side caching and keyspace notifications
     /// hook in here (later issues).
     @inlinable
-    public func keyModified(_ key: UnsafeRawBufferPointer, changes: Int = 1) {
+    public mutating func keyModified(_ key: UnsafeRawBufferPointer, changes: Int = 1) {
         client.worker.dirty &+= changes
     }
 
     /// Counts changes that are not tied to one key (FLUSHALL, ...).
     @inlinable
-    public func addDirty(_ changes: Int) {
+    public mutating func addDirty(_ changes: Int) {
         client.worker.dirty &+= changes
     }
 
     /// Marks an entry as accessed (LRU clock) unless the client asked for CLIENT NO-TOUCH.
     @inlinable
-    public func touch(_ entry: Entry) {
+    public mutating func touch(_ entry: Entry) {
         if !client.noTouch { entry.accessClock = lruClock(nowMillis: now) }
     }
 
     /// Looks `key` up for reading like Redis's lookupKeyRead: lazy expiry, keyspace_hits /
     /// keyspace_misses, and the LRU touch. The shard's lock must be held.
     @inlinable
-    public func lookupRead(_ shard: Shard, _ key: UnsafeRawBufferPointer, hash: UInt64) -> Entry? {
+    public mutating func lookupRead(_ shard: Shard, _ key: UnsafeRawBufferPointer, hash: UInt64) -> Entry? {
         if let entry = shard.lookup(key, hash: hash, now: now) {
             client.worker.keyspaceHits &+= 1
             touch(entry)

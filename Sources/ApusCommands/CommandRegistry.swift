@@ -50,7 +50,11 @@ public final class Command: @unchecked Sendable {
     public let flags: CommandFlags
     public let isContainer: Bool
     public internal(set) var handler: CommandHandler?
-    public internal(set) var subcommands: [CommandName: Command] = [:]
+    public internal(set) var subcommands: [CommandName: Command] = [:] {
+        didSet { subcommandRefs = subcommands.mapValues { Unmanaged.passUnretained($0) } }
+    }
+    /// `subcommands` as unmanaged references (kept alive by the registry) for the dispatcher.
+    @usableFromInline var subcommandRefs: [CommandName: Unmanaged<Command>] = [:]
     public weak var parent: Command?
     /// Has a handler, or (a container) a registered subcommand; fixed once families registered.
     public internal(set) var isRegistered = false
@@ -72,7 +76,12 @@ public final class Command: @unchecked Sendable {
 /// The command table: every command Redis 7.2 defines (from the generated specs) and the
 /// handlers the command families register for them.
 public final class CommandRegistry: @unchecked Sendable {
-    private var table: [CommandName: Command] = [:]
+    private var table: [CommandName: Command] = [:] {
+        didSet { refs = table.mapValues { Unmanaged.passUnretained($0) } }
+    }
+    /// `table` as unmanaged references: the registry keeps every command alive for the server's
+    /// life, so the dispatcher looks commands up without reference counting on shared objects.
+    @usableFromInline var refs: [CommandName: Unmanaged<Command>] = [:]
     /// Every command and subcommand, indexed by `Command.id`.
     public private(set) var all: [Command] = []
 
@@ -88,6 +97,9 @@ public final class CommandRegistry: @unchecked Sendable {
             }
             if let key = CommandName(spec.name) { table[key] = command }
         }
+        // Observers don't run inside init: build the unmanaged views here.
+        refs = table.mapValues { Unmanaged.passUnretained($0) }
+        for command in all { command.subcommandRefs = command.subcommands.mapValues { Unmanaged.passUnretained($0) } }
     }
 
     /// Registers the handler for "name" or "container|sub".
@@ -118,6 +130,13 @@ public final class CommandRegistry: @unchecked Sendable {
 
     @usableFromInline
     func lookup(_ key: CommandName) -> Command? { table[key] }
+
+    /// Top-level lookup by request bytes without retaining the command.
+    @inlinable
+    public func lookupRef(_ name: UnsafeRawBufferPointer) -> Unmanaged<Command>? {
+        guard let key = CommandName(name) else { return nil }
+        return refs[key]
+    }
 
     /// Registered top-level commands, sorted by name.
     public var registeredCommands: [Command] {

@@ -36,7 +36,7 @@ public enum ConnectionCommands {
         guard index >= 0 && index < c.server.keyspace.databases.count else {
             return c.reply.error("ERR DB index is out of range")
         }
-        c.client.db = index
+        c.client.select(index, in: c.server.keyspace)
         c.reply.ok()
     }
 
@@ -47,7 +47,7 @@ public enum ConnectionCommands {
 
     static func reset(_ c: inout CommandContext) {
         let client = c.client
-        client.db = 0
+        client.select(0, in: c.server.keyspace)
         client.resp = .resp2
         client.user = "default"
         client.authenticated = c.server.settings.requirePass == nil

@@ -12,6 +12,7 @@ public enum Dispatcher {
     public static func execute(_ args: CommandArguments, client: ClientSession, server: ServerContext,
                                reply: inout ReplyWriter) {
         var context = CommandContext(reply: reply, args: args, client: client, server: server, now: 0)
+        context.resetClocks()
         reply = ReplyWriter(buffer: ByteBuffer(), version: client.resp)
         execute(&context)
         reply = context.reply
@@ -28,18 +29,30 @@ public enum Dispatcher {
         let worker = client.worker
         worker.commandsProcessed &+= 1
 
-        guard var command = server.commands.lookup(args[0]), command.isRegistered else {
+        guard var ref = server.commands.lookupRef(args[0]), ref._withUnsafeGuaranteedRef({ $0.isRegistered }) else {
             return reject(bytes: unknownCommand(args), client: client, reply: &context.reply)
         }
         // Containers (CONFIG, CLIENT, ...) dispatch on their subcommand.
-        if command.isContainer, args.count >= 2 {
-            guard let sub = CommandName(args[1]).flatMap({ command.subcommands[$0] }), sub.isRegistered else {
+        if ref._withUnsafeGuaranteedRef({ $0.isContainer }), args.count >= 2 {
+            let container = ref.takeUnretainedValue()
+            guard let sub = CommandName(args[1]).flatMap({ container.subcommandRefs[$0] }),
+                  sub._withUnsafeGuaranteedRef({ $0.isRegistered }) else {
                 let message = Array("ERR unknown subcommand '".utf8) + args[1].cStringPrefix(128)
-                    + Array("'. Try \(command.spec.name.uppercased()) HELP.".utf8)
+                    + Array("'. Try \(container.spec.name.uppercased()) HELP.".utf8)
                 return reject(bytes: message, client: client, reply: &context.reply)
             }
-            command = sub
+            ref = sub
         }
+        ref._withUnsafeGuaranteedRef { command in
+            run(command, ref: ref, client: client, server: server, worker: worker, context: &context)
+        }
+    }
+
+    /// The checks that need the command, then the call and its bookkeeping.
+    @inlinable
+    static func run(_ command: Command, ref: Unmanaged<Command>, client: ClientSession, server: ServerContext,
+                    worker: Worker, context: inout CommandContext) {
+        let args = context.args
         let arity = command.arity
         if (arity > 0 && args.count != arity) || args.count < -arity {
             counter(command, worker).pointee.rejectedCalls &+= 1
@@ -61,13 +74,18 @@ public enum Dispatcher {
         }
 
         // Set before the call: CLIENT INFO/LIST show the running command as cmd=.
-        client.lastCommand = command
-        let start = monotonicNanos()
-        context.now = currentTimeMillis()
+        client.lastCommandRef = ref
+        let start = context.clockNanos
+        if start &- context.nowReadAtNanos > 1_000_000 {
+            context.now = currentTimeMillis()
+            context.nowReadAtNanos = start
+        }
         let errorsBefore = context.reply.errorCount
         let replyStart = context.reply.buffer.writerIndex
         handler(&context)
-        let micros = Int((monotonicNanos() &- start) / 1000)
+        let end = monotonicNanos()
+        context.clockNanos = end
+        let micros = Int((end &- start) / 1000)
 
         let c = counter(command, worker)
         c.pointee.calls &+= 1

@@ -56,7 +56,7 @@ public enum StringCommands {
     enum ExpireCommand {
         case set, setex, psetex, getex
 
-            var invalidExpireTime: StaticString {
+        var invalidExpireTime: StaticString {
             switch self {
             case .set: "ERR invalid expire time in 'set' command"
             case .setex: "ERR invalid expire time in 'setex' command"
@@ -134,9 +134,6 @@ public enum StringCommands {
         return Int64(ms)
     }
 
-    /// The access clock a key created now starts with (Redis stamps new objects).
-    static func newClock(_ c: borrowing CommandContext) -> UInt32 { lruClock(nowMillis: c.now) }
-
     /// proto-max-bulk-len, consulted only when `total` could exceed it (it is never below 1mb).
     static func bulkLimit(_ server: ServerContext, total: Int) -> Int {
         total <= 1_048_576 && total >= 0 ? Int.max : server.config.int("proto-max-bulk-len")
@@ -147,9 +144,8 @@ public enum StringCommands {
     static func get(_ c: inout CommandContext) {
         let key = c.args[1]
         c.db.withShard(for: key) { shard, hash in
-            guard let entry = shard.lookup(key, hash: hash, now: c.now) else { return c.reply.null() }
+            guard let entry = c.lookupRead(shard, key, hash: hash) else { return c.reply.null() }
             guard entry.type == .string else { return c.wrongType() }
-            c.touch(entry)
             c.reply.bulk(entry.value)
         }
     }
@@ -157,7 +153,7 @@ public enum StringCommands {
     static func getdel(_ c: inout CommandContext) {
         let key = c.args[1]
         c.db.withShard(for: key) { shard, hash in
-            guard let entry = shard.lookup(key, hash: hash, now: c.now) else { return c.reply.null() }
+            guard let entry = c.lookupRead(shard, key, hash: hash) else { return c.reply.null() }
             guard entry.type == .string else { return c.wrongType() }
             c.reply.bulk(entry.value)
             shard.delete(key, hash: hash)
@@ -172,14 +168,13 @@ public enum StringCommands {
         guard let (options, expireIndex) = parseStringOptions(&c, forSet: false) else { return }
         let key = c.args[1]
         c.db.withShard(for: key) { shard, hash in
-            guard let entry = shard.lookup(key, hash: hash, now: c.now) else { return c.reply.null() }
+            guard let entry = c.lookupRead(shard, key, hash: hash) else { return c.reply.null() }
             guard entry.type == .string else { return c.wrongType() }
             var expireAt: Int64?
             if expireIndex != 0 {
                 guard let at = expireTime(&c, index: expireIndex, options: options, command: .getex) else { return }
                 expireAt = at
             }
-            c.touch(entry)
             c.reply.bulk(entry.value)
             if let expireAt {
                 // An absolute time already past deletes the key (not on replicas: the primary
@@ -201,9 +196,8 @@ public enum StringCommands {
         guard var start = c.integerArgument(2), var end = c.integerArgument(3) else { return }
         let key = c.args[1]
         c.db.withShard(for: key) { shard, hash in
-            guard let entry = shard.lookup(key, hash: hash, now: c.now) else { return emptyBulk(&c) }
+            guard let entry = c.lookupRead(shard, key, hash: hash) else { return emptyBulk(&c) }
             guard entry.type == .string else { return c.wrongType() }
-            c.touch(entry)
             let value = entry.value
             let length = value.count
             if start < 0 && end < 0 && start > end { return emptyBulk(&c) }
@@ -220,9 +214,8 @@ public enum StringCommands {
     static func strlen(_ c: inout CommandContext) {
         let key = c.args[1]
         c.db.withShard(for: key) { shard, hash in
-            guard let entry = shard.lookup(key, hash: hash, now: c.now) else { return c.reply.integer(0) }
+            guard let entry = c.lookupRead(shard, key, hash: hash) else { return c.reply.integer(0) }
             guard entry.type == .string else { return c.wrongType() }
-            c.touch(entry)
             c.reply.integer(entry.valueLength)
         }
     }
@@ -232,8 +225,8 @@ public enum StringCommands {
     }
 
     /// MGET answers from one consistent snapshot, like Redis: every shard involved is locked
-    /// (ascending order) for the whole reply. Key hashes live in a stack buffer, so a 100-key
-    /// MGET allocates nothing per key. Missing keys and non-strings are nil.
+    /// (ascending order) for the whole reply. Key hashes live in a temporary buffer (on the stack
+    /// up to ~128 keys), so a 100-key MGET allocates nothing. Missing keys and non-strings are nil.
     static func mget(_ c: inout CommandContext) {
         let count = c.args.count - 1
         withLockedKeys(&c, first: 1, step: 1) { c, db, hashes in
@@ -241,8 +234,7 @@ public enum StringCommands {
             for i in 0..<count {
                 let key = c.args[i + 1]
                 let hash = hashes[i]
-                if let entry = db.shard(hash: hash).lookup(key, hash: hash, now: c.now), entry.type == .string {
-                    c.touch(entry)
+                if let entry = c.lookupRead(db.shard(hash: hash), key, hash: hash), entry.type == .string {
                     c.reply.bulk(entry.value)
                 } else {
                     c.reply.null()
@@ -251,8 +243,9 @@ public enum StringCommands {
         }
     }
 
-    /// Hashes the keys at `first`, `first + step`, ... into a stack buffer, locks their shards in
-    /// ascending order and runs `body` with the database and the hashes (in key order).
+    /// Hashes the keys at `first`, `first + step`, ... once, into a temporary buffer, locks their
+    /// shards in ascending order (`Database.lockShards`) and runs `body` with the database and the
+    /// hashes (in key order). Like `Database.shardMask(for:)` but keeps the hashes for the lookups.
     static func withLockedKeys(_ c: inout CommandContext, first: Int, step: Int,
                                _ body: (inout CommandContext, Database, UnsafeMutableBufferPointer<UInt64>) -> Void) {
         let count = (c.args.count - first + step - 1) / step
@@ -272,7 +265,7 @@ public enum StringCommands {
 
     // MARK: SET family
 
-    /// What a SET variant replies when it stores (`ok`) or is stopped by NX/XX (`aborted`).
+    /// What a SET variant replies when it stores, or when NX/XX stop it.
     enum SetReplies {
         /// SET, SETEX, PSETEX: +OK / nil.
         case okOrNull
@@ -313,9 +306,11 @@ public enum StringCommands {
         }
         let key = c.args[1]
         let value = c.args[valueIndex]
-        let clock = newClock(c)
         c.db.withShard(for: key) { shard, hash in
-            let existing = shard.lookup(key, hash: hash, now: c.now)
+            // With GET, Redis's getGenericCommand does a read lookup (keyspace hit/miss) first.
+            let existing = options.contains(.get) ? c.lookupRead(shard, key, hash: hash)
+                                                  : shard.lookup(key, hash: hash, now: c.now)
+            if let existing { c.touch(existing) }
             if options.contains(.get) {
                 if let existing {
                     guard existing.type == .string else { return c.wrongType() }
@@ -324,7 +319,6 @@ public enum StringCommands {
                     c.reply.null()
                 }
             }
-            if let existing { c.touch(existing) }
             if (options.contains(.nx) && existing != nil) || (options.contains(.xx) && existing == nil) {
                 if !options.contains(.get) {
                     switch replies {
@@ -335,7 +329,7 @@ public enum StringCommands {
                 return
             }
             shard.putString(key, hash: hash, value: value, encoding: stringEncoding(for: value), expireAt: expireAt,
-                            keepTTL: options.contains(.keepTTL), existing: existing, clock: clock)
+                            keepTTL: options.contains(.keepTTL), existing: existing)
             c.keyModified(key)
             if !options.contains(.get) {
                 switch replies {
@@ -355,12 +349,12 @@ public enum StringCommands {
     static func msetGeneric(_ c: inout CommandContext, onlyIfNoneExist: Bool) {
         guard c.args.count % 2 == 1 else { return c.wrongArity(onlyIfNoneExist ? "msetnx" : "mset") }
         let pairs = (c.args.count - 1) / 2
-        let clock = newClock(c)
         withLockedKeys(&c, first: 1, step: 2) { c, db, hashes in
             if onlyIfNoneExist {
                 for i in 0..<pairs {
                     let hash = hashes[i]
-                    if db.shard(hash: hash).lookup(c.args[1 + 2 * i], hash: hash, now: c.now) != nil {
+                    if let existing = db.shard(hash: hash).lookup(c.args[1 + 2 * i], hash: hash, now: c.now) {
+                        c.touch(existing)
                         return c.reply.integer(0)
                     }
                 }
@@ -373,7 +367,7 @@ public enum StringCommands {
                 let existing = shard.lookup(key, hash: hash, now: c.now)
                 if let existing { c.touch(existing) }
                 shard.putString(key, hash: hash, value: value, encoding: stringEncoding(for: value), expireAt: nil,
-                                keepTTL: false, existing: existing, clock: clock)
+                                keepTTL: false, existing: existing)
                 c.keyModified(key)
             }
             if onlyIfNoneExist { c.reply.integer(1) } else { c.reply.ok() }
@@ -400,15 +394,14 @@ public enum StringCommands {
 
     static func incrDecr(_ c: inout CommandContext, by increment: Int) {
         let key = c.args[1]
-        let clock = newClock(c)
         c.db.withShard(for: key) { shard, hash in
             let existing = shard.lookup(key, hash: hash, now: c.now)
             if let existing {
-                guard existing.type == .string else { return c.wrongType() }
                 c.touch(existing)
+                guard existing.type == .string else { return c.wrongType() }
             }
             do throws(StringOpError) {
-                let value = try shard.incrementInteger(key, hash: hash, by: increment, existing: existing, clock: clock)
+                let value = try shard.incrementInteger(key, hash: hash, by: increment, existing: existing)
                 c.keyModified(key)
                 c.reply.integer(value)
             } catch {
@@ -420,15 +413,14 @@ public enum StringCommands {
     static func incrbyfloat(_ c: inout CommandContext) {
         let key = c.args[1]
         let increment = c.args[2]
-        let clock = newClock(c)
         c.db.withShard(for: key) { shard, hash in
             let existing = shard.lookup(key, hash: hash, now: c.now)
             if let existing {
-                guard existing.type == .string else { return c.wrongType() }
                 c.touch(existing)
+                guard existing.type == .string else { return c.wrongType() }
             }
             do throws(StringOpError) {
-                let entry = try shard.incrementFloat(key, hash: hash, by: increment, existing: existing, clock: clock)
+                let entry = try shard.incrementFloat(key, hash: hash, by: increment, existing: existing)
                 c.keyModified(key)
                 c.reply.bulk(entry.value)
             } catch {
@@ -442,17 +434,16 @@ public enum StringCommands {
     static func append(_ c: inout CommandContext) {
         let key = c.args[1]
         let suffix = c.args[2]
-        let clock = newClock(c)
         c.db.withShard(for: key) { shard, hash in
             let existing = shard.lookup(key, hash: hash, now: c.now)
             var limit = Int.max
             if let existing {
-                guard existing.type == .string else { return c.wrongType() }
                 c.touch(existing)
+                guard existing.type == .string else { return c.wrongType() }
                 limit = bulkLimit(c.server, total: existing.valueLength &+ suffix.count)
             }
             do throws(StringOpError) {
-                let length = try shard.appendString(key, hash: hash, suffix: suffix, limit: limit, existing: existing, clock: clock)
+                let length = try shard.appendString(key, hash: hash, suffix: suffix, limit: limit, existing: existing)
                 c.keyModified(key)
                 c.reply.integer(length)
             } catch {
@@ -467,16 +458,15 @@ public enum StringCommands {
         let key = c.args[1]
         let bytes = c.args[3]
         let limit = bulkLimit(c.server, total: offset &+ bytes.count)
-        let clock = newClock(c)
         c.db.withShard(for: key) { shard, hash in
             let existing = shard.lookup(key, hash: hash, now: c.now)
             if let existing {
-                guard existing.type == .string else { return c.wrongType() }
                 c.touch(existing)
+                guard existing.type == .string else { return c.wrongType() }
             }
             do throws(StringOpError) {
                 let length = try shard.setRange(key, hash: hash, offset: offset, bytes: bytes, limit: limit,
-                                                existing: existing, clock: clock)
+                                                existing: existing)
                 if !bytes.isEmpty { c.keyModified(key) }
                 c.reply.integer(length)
             } catch {
@@ -505,13 +495,13 @@ public enum StringCommands {
         var b: [UInt8] = []
         var wrongType = false
         withLockedKeys(&c, first: 1, step: 1) { c, db, hashes in
-            let first = db.shard(hash: hashes[0]).lookup(c.args[1], hash: hashes[0], now: c.now)
-            let second = db.shard(hash: hashes[1]).lookup(c.args[2], hash: hashes[1], now: c.now)
+            let first = c.lookupRead(db.shard(hash: hashes[0]), c.args[1], hash: hashes[0])
+            let second = c.lookupRead(db.shard(hash: hashes[1]), c.args[2], hash: hashes[1])
             if let first, first.type != .string { wrongType = true }
             if let second, second.type != .string { wrongType = true }
             guard !wrongType else { return }
-            if let first { c.touch(first); a = Array(first.value) }
-            if let second { c.touch(second); b = Array(second.value) }
+            if let first { a = Array(first.value) }
+            if let second { b = Array(second.value) }
         }
         guard !wrongType else { return c.reply.error("ERR The specified keys must contain string values") }
 

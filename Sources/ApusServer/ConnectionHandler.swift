@@ -37,7 +37,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             localAddress: Self.describe(context.channel.localAddress),
             worker: worker,
             authenticated: server.settings.requirePass == nil,
-            now: now)
+            now: now,
+            keyspace: server.keyspace)
         let channel = context.channel
         session.requestClose = { channel.close(promise: nil) }
         client = session
@@ -64,6 +65,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         var run = CommandContext(reply: ReplyWriter(buffer: output, version: client.resp),
                                      args: CommandArguments(UnsafeBufferPointer(start: nil, count: 0)),
                                      client: client, server: server, now: 0)
+        run.resetClocks()
         output = ByteBuffer()
         let consumed = input.withUnsafeReadableBytes { raw -> Int in
             var offset = 0

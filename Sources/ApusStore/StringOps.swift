@@ -29,18 +29,16 @@ extension Shard {
     ///
     /// `existing` is the live entry for `key` (any type) or nil. The TTL becomes `expireAt`, or the
     /// existing one with `keepTTL`. An overwritten entry keeps its access clock (Redis's
-    /// `dbSetValue`); a new one gets `clock` (Redis stamps new objects with the current clock).
-    /// Same-shape overwrites happen in place, without allocating.
+    /// `dbSetValue`); a new one starts with the current clock (`Entry.allocate`). Same-shape
+    /// overwrites happen in place, without allocating.
     @inlinable
     @discardableResult
     public func putString(_ key: UnsafeRawBufferPointer, hash: UInt64, value: UnsafeRawBufferPointer,
-                          encoding: StringEncoding, expireAt: Int64?, keepTTL: Bool, existing: Entry?,
-                          clock: UInt32) -> Entry {
+                          encoding: StringEncoding, expireAt: Int64?, keepTTL: Bool, existing: Entry?) -> Entry {
         guard let old = existing else {
             let new = Entry.allocate(key: key, valueLength: value.count, type: .string,
                                      encoding: encoding.rawValue, expireAt: expireAt)
             if value.count > 0 { new.mutableValue.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
-            new.accessClock = clock
             insert(new, hash: hash)
             return new
         }
@@ -63,7 +61,7 @@ extension Shard {
     /// missing) and returns the result. The TTL is kept; the value becomes int-encoded.
     @inlinable
     public func incrementInteger(_ key: UnsafeRawBufferPointer, hash: UInt64, by increment: Int,
-                                 existing: Entry?, clock: UInt32) throws(StringOpError) -> Int {
+                                 existing: Entry?) throws(StringOpError) -> Int {
         var current = 0
         if let existing {
             guard let parsed = parseInteger(existing.value) else { throw .notInteger }
@@ -75,7 +73,7 @@ extension Shard {
         withUnsafeMutableBytes(of: &digits) { buffer in
             let n = formatDecimal(result, into: buffer)
             putString(key, hash: hash, value: UnsafeRawBufferPointer(rebasing: buffer[0..<n]), encoding: .int,
-                      expireAt: nil, keepTTL: true, existing: existing, clock: clock)
+                      expireAt: nil, keepTTL: true, existing: existing)
         }
         return result
     }
@@ -85,7 +83,7 @@ extension Shard {
     /// `ld2string(LD_STR_HUMAN)`. The TTL is kept. The result is a plain string object in Redis
     /// (embstr up to 44 bytes, raw beyond), never int-encoded, even when it reads as an integer.
     public func incrementFloat(_ key: UnsafeRawBufferPointer, hash: UInt64, by increment: UnsafeRawBufferPointer,
-                               existing: Entry?, clock: UInt32) throws(StringOpError) -> Entry {
+                               existing: Entry?) throws(StringOpError) -> Entry {
         var current: LongDouble = 0
         if let existing {
             guard let parsed = parseLongDouble(existing.value) else { throw .notFloat }
@@ -98,7 +96,7 @@ extension Shard {
             let n = formatLongDouble(result, into: buffer)
             return putString(key, hash: hash, value: UnsafeRawBufferPointer(rebasing: buffer[0..<n]),
                              encoding: n <= 44 ? .embstr : .raw, expireAt: nil, keepTTL: true,
-                             existing: existing, clock: clock)
+                             existing: existing)
         }
     }
 
@@ -107,10 +105,10 @@ extension Shard {
     /// unshares the value before appending. `limit` is proto-max-bulk-len.
     @inlinable
     public func appendString(_ key: UnsafeRawBufferPointer, hash: UInt64, suffix: UnsafeRawBufferPointer,
-                             limit: Int, existing: Entry?, clock: UInt32) throws(StringOpError) -> Int {
+                             limit: Int, existing: Entry?) throws(StringOpError) -> Int {
         guard let old = existing else {
             putString(key, hash: hash, value: suffix, encoding: stringEncoding(for: suffix), expireAt: nil,
-                      keepTTL: false, existing: nil, clock: clock)
+                      keepTTL: false, existing: nil)
             return suffix.count
         }
         let oldLength = old.valueLength
@@ -128,7 +126,7 @@ extension Shard {
     /// Writing nothing changes nothing (and never creates the key). Changed values become raw.
     @inlinable
     public func setRange(_ key: UnsafeRawBufferPointer, hash: UInt64, offset: Int, bytes: UnsafeRawBufferPointer,
-                         limit: Int, existing: Entry?, clock: UInt32) throws(StringOpError) -> Int {
+                         limit: Int, existing: Entry?) throws(StringOpError) -> Int {
         guard !bytes.isEmpty else { return existing?.valueLength ?? 0 }
         let total = try checkedStringLength(offset, bytes.count, limit: limit)
         let entry: Entry
@@ -143,7 +141,6 @@ extension Shard {
             entry = Entry.allocate(key: key, valueLength: total, type: .string,
                                    encoding: StringEncoding.raw.rawValue, expireAt: nil)
             if offset > 0 { entry.mutableValue.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: offset) }
-            entry.accessClock = clock
             insert(entry, hash: hash)
         }
         (entry.mutableValue.baseAddress! + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)

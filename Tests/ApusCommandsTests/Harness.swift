@@ -20,7 +20,8 @@ final class Harness {
         server.makeWorkers(count: 1)
         server.refreshSettings()
         client = ClientSession(id: server.clients.makeID(), remoteAddress: "127.0.0.1:5000", localAddress: "127.0.0.1:6379",
-                               worker: server.workers[0], authenticated: server.settings.requirePass == nil, now: 0)
+                               worker: server.workers[0], authenticated: server.settings.requirePass == nil, now: 0,
+                               keyspace: server.keyspace)
         server.clients.add(client)
     }
 

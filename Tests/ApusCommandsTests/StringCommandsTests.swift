@@ -756,6 +756,45 @@ private func bulk(_ s: String) -> String { "$\(s.utf8.count)\r\n\(s)\r\n" }
         }
     }
 
+    // MARK: Ops, without the command layer
+
+    @Test func stringOpsOnAShard() throws {
+        func raw(_ s: StaticString) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount) }
+        let shard = Shard()
+        let n = raw("n")
+        let nh = keyHash(n)
+        #expect(try shard.incrementInteger(n, hash: nh, by: 41, existing: nil) == 41)
+        let entry = try #require(shard.lookup(n, hash: nh, now: 0))
+        #expect(try shard.incrementInteger(n, hash: nh, by: 1, existing: entry) == 42)
+        // Same length: updated in place.
+        #expect(shard.lookup(n, hash: nh, now: 0)?.pointer == entry.pointer)
+        #expect(String(decoding: entry.value, as: UTF8.self) == "42")
+        #expect(throws: StringOpError.overflow) {
+            try shard.incrementInteger(n, hash: nh, by: Int.max, existing: shard.lookup(n, hash: nh, now: 0))
+        }
+
+        let s = raw("s")
+        let sh = keyHash(s)
+        let abc = raw("abc")
+        #expect(try shard.setRange(s, hash: sh, offset: 3, bytes: raw(""), limit: .max, existing: nil) == 0)
+        #expect(shard.lookup(s, hash: sh, now: 0) == nil)
+        #expect(try shard.setRange(s, hash: sh, offset: 2, bytes: abc, limit: .max, existing: nil) == 5)
+        #expect(try shard.appendString(s, hash: sh, suffix: abc, limit: .max, existing: shard.lookup(s, hash: sh, now: 0)) == 8)
+        #expect(throws: StringOpError.tooLarge) {
+            try shard.appendString(s, hash: sh, suffix: abc, limit: 10, existing: shard.lookup(s, hash: sh, now: 0))
+        }
+        #expect(throws: StringOpError.notInteger) {
+            try shard.incrementInteger(s, hash: sh, by: 1, existing: shard.lookup(s, hash: sh, now: 0))
+        }
+        #expect(throws: StringOpError.notFloat) {
+            try shard.incrementFloat(s, hash: sh, by: abc, existing: nil)
+        }
+        let stored = try #require(shard.lookup(s, hash: sh, now: 0))
+        #expect(Array(stored.value) == [0, 0] + Array("abcabc".utf8))
+        #expect(StringEncoding(rawValue: stored.encoding) == .raw)
+        #expect(shard.table.count == 2)
+    }
+
     // MARK: Bookkeeping
 
     @Test func writesCountAsChangesAndFailuresDoNot() {
@@ -785,10 +824,55 @@ private func bulk(_ s: String) -> String { "$\(s.utf8.count)\r\n\(s)\r\n" }
         check("SET", "k", "v", "EX", "0", changes: 0)
     }
 
-    @Test func readsTouchTheAccessClock() {
+    @Test func readLookupsCountKeyspaceHitsAndMisses() {
         let h = makeHarness()
         h.send("SET", "k", "v")
-        let clock = h.inspect("k")?.clock ?? 0
-        #expect(lruClock(nowMillis: currentTimeMillis()) &- clock <= 1)
+        let worker = h.client.worker
+        var hits = worker.keyspaceHits
+        var misses = worker.keyspaceMisses
+        for args in [["GET", "k"], ["GET", "nokey"], ["MGET", "k", "nokey", "k"], ["STRLEN", "k"], ["GETRANGE", "nokey", "0", "1"],
+                     ["SET", "k", "w", "GET"], ["LCS", "k", "nokey"], ["GETEX", "k"], ["GETDEL", "nokey"], ["GETSET", "nk", "1"]] {
+            h.send(args)
+        }
+        #expect(worker.keyspaceHits - hits == 7)
+        #expect(worker.keyspaceMisses - misses == 6)
+        // Write lookups (lookupKeyWrite in Redis) count neither.
+        hits = worker.keyspaceHits
+        misses = worker.keyspaceMisses
+        for args in [["INCR", "n"], ["APPEND", "k", "x"], ["SET", "k", "v"], ["MSETNX", "k", "1"], ["SETRANGE", "k", "0", "x"],
+                     ["INCRBYFLOAT", "f", "1"], ["SET", "k", "v", "NX"], ["MSET", "a", "1"], ["SETNX", "zz", "1"], ["DECR", "n"]] {
+            h.send(args)
+        }
+        #expect(worker.keyspaceHits == hits)
+        #expect(worker.keyspaceMisses == misses)
+    }
+
+    @Test func lookupsTouchTheAccessClock() {
+        let h = makeHarness()
+        let now = lruClock(nowMillis: currentTimeMillis())
+        for (setup, command) in [(["SET", "k", "v"], ["GET", "k"]), (["SET", "k", "1"], ["INCR", "k"]),
+                                 (["SET", "k", "v"], ["MGET", "x", "k"]), (["SET", "k", "v"], ["APPEND", "k", "x"]),
+                                 (["SET", "k", "v"], ["SET", "k", "w"])] {
+            h.send(setup)
+            let bytes = Array("k".utf8)
+            bytes.withUnsafeBytes { raw in
+                h.server.keyspace.databases[0].withShard(for: raw) { shard, hash in
+                    shard.lookup(raw, hash: hash, now: currentTimeMillis())?.accessClock = 0
+                }
+            }
+            h.send(command)
+            #expect((h.inspect("k")?.clock ?? 0) &- now <= 1, "\(command)")
+        }
+        // CLIENT NO-TOUCH: reads leave the clock alone.
+        h.client.noTouch = true
+        h.send("SET", "t", "v")
+        let bytes = Array("t".utf8)
+        bytes.withUnsafeBytes { raw in
+            h.server.keyspace.databases[0].withShard(for: raw) { shard, hash in
+                shard.lookup(raw, hash: hash, now: currentTimeMillis())?.accessClock = 0
+            }
+        }
+        h.send("GET", "t")
+        #expect(h.inspect("t")?.clock == 0)
     }
 }
