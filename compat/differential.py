@@ -1575,9 +1575,11 @@ class Comparator:
         if (fa is None) != (fr is None):
             return "own connection not identifiable in apus reply (no cmd=client|list line)"
         if fa is not None:
-            # v72: CLIENT NO-TOUCH (7.2 only) shows as flag T; 7.0 never sets it.
-            if b"flags" in fa:
-                fa[b"flags"] = fa[b"flags"].replace(b"T", b"") or b"N"
+            # v72: CLIENT NO-TOUCH (7.2 only) shows as flag T; 7.0 never sets it. And 7.2's
+            # RESET clears NO-EVICT (flag e) where 7.0 keeps it, so e is not compared either.
+            for side in (fa, fr):
+                if side is not None and b"flags" in side:
+                    side[b"flags"] = side[b"flags"].replace(b"T", b"").replace(b"e", b"") or b"N"
             for fld in (b"name", b"db", b"resp", b"cmd", b"user", b"multi", b"sub", b"psub",
                         b"flags", b"redir"):
                 if fld in fa and fld in fr and fa[fld] != fr[fld]:

@@ -92,19 +92,8 @@ public enum ServerCommands {
         c.reply.bulkDecimal(Int(micros % 1_000_000))
     }
 
-    static func lolwut(_ c: inout CommandContext) {
-        // Only `VERSION v` as the first two arguments is parsed; the rest belongs to the
-        // version's drawing (and is ignored by the plain version line).
-        var version = 7
-        if c.args.count >= 3 && c.args.isToken(1, "version") {
-            guard let v = parseInteger(c.args[2]) else { return c.notInteger() }
-            version = v
-        }
-        // Redis 7.2 draws generative art for VERSION 5 and 6 (not implemented yet: Apus prints
-        // only the version line, which is what every other version prints).
-        _ = version
-        c.reply.verbatim("Redis ver. \(ServerInfo.redisVersion)\n")
-    }
+    /// LOLWUT [VERSION v] [...]: the drawings live in LolwutCommand.swift.
+    static func lolwut(_ c: inout CommandContext) { Lolwut.command(&c) }
 
     static func shutdown(_ c: inout CommandContext) {
         var save: Bool?

@@ -74,6 +74,8 @@ final class ConnectionHandler: ChannelInboundHandler {
                 parser.authRequired = !client.authenticated
                 switch parser.parse(rest) {
                 case .command(let used):
+                    // CLIENT LIST's qbuf counts the running command, as Redis's query buffer does.
+                    client.queryBufferBytes = rest.count
                     offset &+= used
                     run.args = parser.arguments
                     execute(client: client, context: &run)
