@@ -90,6 +90,10 @@ public enum Dispatcher {
         let c = counter(command, worker)
         c.pointee.calls &+= 1
         c.pointee.microseconds &+= micros
+        if server.latencyTracking.load(ordering: .relaxed) {
+            // Redis records the microsecond duration times 1000 (ns at µs resolution).
+            worker.recordLatency(command.id, nanoseconds: Int64(micros) &* 1000)
+        }
         if context.reply.errorCount != errorsBefore {
             c.pointee.failedCalls &+= 1
             recordErrorCode(reply: context.reply, from: replyStart, worker: worker)

@@ -66,10 +66,8 @@ public enum InfoCommand {
         }
         section("commandstats", "Commandstats") { commandStats(server) }
         section("errorstats", "Errorstats") { errorStats(server) }
-        // Redis prints the header even when latency-tracking is off. The per-command
-        // percentile lines (latency_percentiles_usec_<cmd>) need latency histograms recorded
-        // by the Dispatcher, which Apus does not keep yet: the section stays empty.
-        section("latencystats", "Latencystats") { [] }
+        // Redis prints the header even when latency-tracking is off (then with no lines).
+        section("latencystats", "Latencystats") { latencyStats(server) }
         section("cluster", "Cluster") { [("cluster_enabled", "0")] }
         section("keyspace", "Keyspace") { keyspaceFields(server) }
         return out
@@ -349,6 +347,38 @@ public enum InfoCommand {
                          "calls=\(total.calls),usec=\(total.microseconds),usec_per_call=\(String(format2: perCall)),rejected_calls=\(total.rejectedCalls),failed_calls=\(total.failedCalls)"))
         }
         return rows.sorted { $0.0 < $1.0 }
+    }
+
+    /// `latency_percentiles_usec_<cmd>:p50=…,p99=…,p99.9=…` for every command timed since
+    /// the last reset, merged over all event loops.
+    static func latencyStats(_ s: ServerContext) -> [(String, String)] {
+        let percentiles = s.config.latencyTrackingInfoPercentiles()
+        var rows: [(String, String)] = []
+        for command in s.commands.all {
+            var merged: [UInt64]?
+            for w in s.workers {
+                guard let counts = w.latencyCounts(command.id) else { continue }
+                if merged == nil {
+                    merged = counts
+                } else {
+                    for i in counts.indices { merged![i] &+= counts[i] }
+                }
+            }
+            guard let counts = merged else { continue }
+            let fields = percentiles.map { p in
+                "p\(percentileName(p))=" + fixedPoint(Double(LatencyHistogram.value(atPercentile: p, counts: counts)) / 1000.0, digits: 3)
+            }
+            rows.append(("latency_percentiles_usec_\(command.spec.fullName)", fields.joined(separator: ",")))
+        }
+        return rows.sorted { $0.0 < $1.0 }
+    }
+
+    /// Redis prints percentiles with `%f` and trims trailing zeros: 50, 99, 99.9.
+    static func percentileName(_ p: Double) -> String {
+        var text = fixedPoint(p, digits: 6)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text
     }
 
     static func errorStats(_ s: ServerContext) -> [(String, String)] {

@@ -51,6 +51,8 @@ public final class ServerContext: @unchecked Sendable {
 
     /// Read on every command: atomics (relaxed loads are plain moves on x86).
     public let slowlogThresholdMicros = Atomic<Int>(10_000)
+    /// `latency-tracking`: record per-command latency histograms (INFO latencystats).
+    public let latencyTracking = Atomic<Bool>(true)
 
     private let settingsLock = NIOLock()
     private var _settings = HotSettings()
@@ -92,6 +94,7 @@ public final class ServerContext: @unchecked Sendable {
         s.enableProtectedConfigs = protected == "yes" || protected == "local"
         settings = s
         slowlogThresholdMicros.store(s.slowlogThresholdMicros, ordering: .relaxed)
+        latencyTracking.store(config.string("latency-tracking") == "yes", ordering: .relaxed)
         slowlog.trim(to: s.slowlogMaxLength)
     }
 }

@@ -31,9 +31,38 @@ public final class Worker: @unchecked Sendable {
         self.commandCount = commandCount
         counters = .allocate(capacity: commandCount)
         counters.initialize(repeating: CommandCounters(), count: commandCount)
+        latency = .allocate(capacity: max(commandCount, 1))
+        latency.initialize(repeating: nil, count: max(commandCount, 1))
     }
 
-    deinit { counters.deallocate() }
+    /// Latency counters per command, allocated on a command's first call (most commands are
+    /// never called; a histogram is 24 KiB).
+    public let latency: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>
+
+    deinit {
+        counters.deallocate()
+        for i in 0..<commandCount { latency[i]?.deallocate() }
+        latency.deallocate()
+    }
+
+    /// Records one call of command `id` that took `nanoseconds`.
+    @inlinable
+    public func recordLatency(_ id: Int, nanoseconds: Int64) {
+        var counts = latency[id]
+        if counts == nil {
+            let fresh = UnsafeMutablePointer<UInt64>.allocate(capacity: LatencyHistogram.countsLength)
+            fresh.initialize(repeating: 0, count: LatencyHistogram.countsLength)
+            latency[id] = fresh
+            counts = fresh
+        }
+        counts.unsafelyUnwrapped[LatencyHistogram.index(of: nanoseconds)] &+= 1
+    }
+
+    /// A copy of command `id`'s latency counters, or nil if it was never timed here.
+    public func latencyCounts(_ id: Int) -> [UInt64]? {
+        guard id < commandCount, let counts = latency[id] else { return nil }
+        return Array(UnsafeBufferPointer(start: counts, count: LatencyHistogram.countsLength))
+    }
 
     /// Counts an error reply by its code (the first word: ERR, WRONGTYPE, NOAUTH...).
     public func recordError(code: String) {
@@ -45,6 +74,10 @@ public final class Worker: @unchecked Sendable {
 
     public func resetStats() {
         counters.update(repeating: CommandCounters(), count: commandCount)
+        for i in 0..<commandCount {
+            latency[i]?.deallocate()
+            latency[i] = nil
+        }
         commandsProcessed = 0
         netInputBytes = 0
         netOutputBytes = 0

@@ -89,7 +89,7 @@ public final class Server: ServerControl, @unchecked Sendable {
         let cron = Cron(context: context, eventLoop: group.next(), logger: logger)
         cron.start()
         self.cron = cron
-        logger.info("Ready to accept connections tcp", metadata: ["port": "\(boundPort)"])
+        logger.notice("Ready to accept connections tcp", metadata: ["port": "\(boundPort)"])
     }
 
     /// Blocks until the server has shut down.
@@ -105,12 +105,12 @@ public final class Server: ServerControl, @unchecked Sendable {
             return !stopped
         }
         guard first else { return }
-        logger.info("User requested shutdown...")
+        logger.warning("User requested shutdown...")
         cron?.stop()
         let closes = channels.map { $0.close() }
         for client in context.clients.all { client.requestClose() }
         EventLoopFuture.andAllComplete(closes, on: group.next()).whenComplete { [closedPromise, logger] _ in
-            logger.info("Redis is now ready to exit, bye bye...")
+            logger.warning("Redis is now ready to exit, bye bye...")
             closedPromise.succeed(())
         }
     }
