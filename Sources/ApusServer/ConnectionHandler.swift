@@ -12,6 +12,9 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private let server: ServerContext
     private let worker: Worker
+    private let limits: ClientLimits
+    /// Holds a `maxclients` slot (released when the connection closes).
+    private var admitted = false
     private let parser: RequestParser
     private let queryBufferLimit: Int
     /// Bytes of a command not yet complete, kept across reads.
@@ -20,16 +23,34 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var client: ClientSession?
     private var closing = false
 
-    init(server: ServerContext, worker: Worker, allocator: ByteBufferAllocator) {
+    init(server: ServerContext, worker: Worker, limits: ClientLimits, allocator: ByteBufferAllocator) {
         self.server = server
         self.worker = worker
+        self.limits = limits
         let maxBulk = server.config.int("proto-max-bulk-len")
-        self.parser = RequestParser(limits: RequestLimits(maxBulkLength: maxBulk))
+        // Entries store value lengths in 32 bits: a proto-max-bulk-len above 4 GB is capped
+        // here so an oversized bulk gets Redis's protocol error instead of a corrupt entry.
+        self.parser = RequestParser(limits: RequestLimits(maxBulkLength: min(maxBulk, Int(UInt32.max) - (1 << 16))))
         self.queryBufferLimit = server.config.int("client-query-buffer-limit")
         self.output = allocator.buffer(capacity: 16 * 1024)
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        // Redis's acceptCommonHandler: refuse beyond maxclients before creating a client.
+        guard limits.admit() else {
+            limits.countRejection()
+            reject(context: context, ClientLimits.maxClientsError)
+            return
+        }
+        admitted = true
+        // clientAcceptHandler: protected mode refuses non-local peers. The client was already
+        // created there (its id is used up) but is never counted in total_connections_received.
+        if limits.protectedModeDenies(context.channel.remoteAddress) {
+            _ = server.clients.makeID()
+            limits.countRejection()
+            reject(context: context, ClientLimits.protectedModeError)
+            return
+        }
         let now = currentTimeMillis()
         let session = ClientSession(
             id: server.clients.makeID(),
@@ -46,9 +67,23 @@ final class ConnectionHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
+    /// Writes Redis's best-effort error line, then closes; nothing read is ever processed.
+    private func reject(context: ChannelHandlerContext, _ message: String) {
+        closing = true
+        var buffer = context.channel.allocator.buffer(capacity: message.utf8.count)
+        buffer.writeString(message)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        context.fireChannelActive()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         if let client { server.clients.remove(client) }
         client = nil
+        if admitted {
+            admitted = false
+            limits.release()
+        }
         context.fireChannelInactive()
     }
 
@@ -66,6 +101,8 @@ final class ConnectionHandler: ChannelInboundHandler {
                                      args: CommandArguments(UnsafeBufferPointer(start: nil, count: 0)),
                                      client: client, server: server, now: 0)
         run.resetClocks()
+        // Redis's lastinteraction (CLIENT LIST idle=, the `timeout` cron), once per read burst.
+        client.lastInteractionMillis = run.now
         output = ByteBuffer()
         let consumed = input.withUnsafeReadableBytes { raw -> Int in
             var offset = 0

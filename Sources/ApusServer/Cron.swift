@@ -11,6 +11,9 @@ final class Cron: @unchecked Sendable {
     private let eventLoop: any EventLoop
     private let logger: Logger
     private var task: RepeatedTask?
+    /// The second of the last idle-client pass (each client is checked about once a second,
+    /// as Redis's clientsCron spreads them over hz calls).
+    private var lastTimeoutSecond: Int64 = 0
 
     init(context: ServerContext, eventLoop: any EventLoop, logger: Logger) {
         self.context = context
@@ -44,10 +47,25 @@ final class Cron: @unchecked Sendable {
         context.inputKbps.sample(input, at: nanos)
         context.outputKbps.sample(output, at: nanos)
         context.updatePeakMemory()
+        closeIdleClients(nowMillis: now)
         for db in context.keyspace.databases {
             for shard in db.shards {
                 shard.lock.withLockVoid { shard.table.rehashStep(slots: 1024) }
             }
+        }
+    }
+
+    /// Redis's clientsCronHandleTimeout: with `timeout` N > 0, closes clients whose last
+    /// interaction is more than N whole seconds ago (Redis compares unix seconds). Replicas,
+    /// masters, blocked and Pub/Sub clients are exempt there; Apus has only normal clients yet.
+    private func closeIdleClients(nowMillis: Int64) {
+        let maxIdle = Int64(context.config.int("timeout"))
+        let second = nowMillis / 1000
+        guard maxIdle > 0, second != lastTimeoutSecond else { return }
+        lastTimeoutSecond = second
+        for client in context.clients.all where second - client.lastInteractionMillis / 1000 > maxIdle {
+            logger.info("Closing idle client")
+            client.requestClose()
         }
     }
 }

@@ -7,6 +7,10 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The running server: event loops, listening sockets, the cron, and shutdown.
 public final class Server: ServerControl, @unchecked Sendable {
     public let context: ServerContext
@@ -14,6 +18,7 @@ public final class Server: ServerControl, @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
     private var channels: [any Channel] = []
     private var cron: Cron?
+    let limits: ClientLimits
     private let stopLock = NIOLock()
     private var stopped = false
     private let closedPromise: EventLoopPromise<Void>
@@ -27,14 +32,35 @@ public final class Server: ServerControl, @unchecked Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.context = ServerContext(config: config, specs: CommandTable.specs, threads: threads)
         self.closedPromise = group.next().makePromise()
+        self.limits = ClientLimits(server: context)
         CommandFamilies.registerAll(into: context.commands)
         context.makeWorkers(count: threads)
         context.refreshSettings()
         context.control = self
+        Server.enterDirectory(config: config, logger: logger)
         config.onChange("requirepass") { [weak self] _ in self?.scheduleRefresh() }
         for name in ["slowlog-log-slower-than", "slowlog-max-len", "enable-debug-command", "enable-protected-configs"] {
             config.onChange(name) { [weak self] _ in self?.scheduleRefresh() }
         }
+    }
+
+    /// Redis chdirs to `dir` when it loads the option and on CONFIG SET dir. The registry
+    /// validated the path already; a chdir failure in the hook (the directory vanished since)
+    /// rejects the change with the errno text, as Redis's setConfigDirOption does.
+    private static func enterDirectory(config: ConfigRegistry, logger: Logger) {
+        let dir = config.string("dir")
+        if !dir.isEmpty, currentDirectory() != dir, chdir(dir) != 0 {
+            logger.warning("Can't chdir to '\(dir)': \(String(cString: strerror(errno)))")
+        }
+        config.onChange("dir") { (value: String) throws(ConfigError) in
+            guard chdir(value) == 0 else { throw ConfigError(String(cString: strerror(errno))) }
+        }
+    }
+
+    static func currentDirectory() -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Config hooks run while the registry holds its lock; refresh after it is released.
@@ -56,6 +82,7 @@ public final class Server: ServerControl, @unchecked Sendable {
         if addresses.isEmpty { addresses = ["*", "-::*"] }
         let workers = Dictionary(uniqueKeysWithValues: zip(group.makeIterator().map { ObjectIdentifier($0) }, context.workers))
         let server = context
+        let limits = self.limits
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -65,8 +92,9 @@ public final class Server: ServerControl, @unchecked Sendable {
             .childChannelInitializer { channel in
                 let worker = workers[ObjectIdentifier(channel.eventLoop)] ?? server.workers[0]
                 return channel.eventLoop.makeCompletedFuture {
+                    limits.applyKeepAlive(to: channel)
                     try channel.pipeline.syncOperations.addHandler(
-                        ConnectionHandler(server: server, worker: worker, allocator: channel.allocator))
+                        ConnectionHandler(server: server, worker: worker, limits: limits, allocator: channel.allocator))
                 }
             }
 
