@@ -82,25 +82,11 @@ public enum DebugCommands {
             // Like Redis, DEBUG OBJECT sees logically expired keys (no lazy expiry).
             guard let entry = shard.table.find(key, hash: hash) else { return }
             let lru = Int(entry.accessClock)
-            let idle = max(0, (Int(lruClock(nowMillis: now)) - lru + (1 << 24)) % (1 << 24))
+            let idle = lruIdleSeconds(accessClock: entry.accessClock, nowMillis: now)
             let address = String(UInt(bitPattern: entry.pointer), radix: 16)
-            line = "Value at:0x\(address) refcount:1 encoding:\(encodingName(entry)) serializedlength:\(serializedLength(entry)) lru:\(lru) lru_seconds_idle:\(idle)"
+            line = "Value at:0x\(address) refcount:1 encoding:\(entry.encodingName) serializedlength:\(serializedLength(entry)) lru:\(lru) lru_seconds_idle:\(idle)"
         }
         if let line { c.reply.simpleString(line) } else { c.reply.error("ERR no such key") }
-    }
-
-    /// OBJECT ENCODING's name for an entry.
-    public static func encodingName(_ entry: Entry) -> String {
-        switch entry.type {
-        case .string:
-            switch StringEncoding(rawValue: entry.encoding) {
-            case .int: return "int"
-            case .embstr: return "embstr"
-            default: return "raw"
-            }
-        default:
-            return "unknown"
-        }
     }
 
     /// Bytes the value would take in an RDB file (uncompressed string encoding).
@@ -143,7 +129,7 @@ public enum DebugCommands {
                 value.withUnsafeBytes { v in
                     db.withShard(for: k) { shard, hash in
                         guard shard.lookup(k, hash: hash, now: now) == nil else { return }
-                        shard.setString(k, hash: hash, value: v, expireAt: nil, keepTTL: false, existing: nil)
+                        shard.putString(k, hash: hash, value: v, encoding: stringEncoding(for: v), expireAt: nil, keepTTL: false, existing: nil)
                         added += 1
                     }
                 }

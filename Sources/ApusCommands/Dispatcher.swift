@@ -146,9 +146,7 @@ public enum Dispatcher {
 
     @usableFromInline
     static func reject(_ message: String, client: ClientSession, reply: inout ReplyWriter) {
-        reply.error(message)
-        let code = message.split(separator: " ", maxSplits: 1).first.map(String.init) ?? "ERR"
-        client.worker.recordError(code: code)
+        reject(bytes: Array(message.utf8), client: client, reply: &reply)
     }
 
     /// Reads back the error code a handler wrote, for INFO errorstats.

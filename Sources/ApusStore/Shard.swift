@@ -109,35 +109,7 @@ public final class Shard: @unchecked Sendable {
         entry.deallocate()
     }
 
-    // MARK: Strings
-
-    /// Stores a string value for `key`, replacing whatever was there.
-    /// `expireAt`: the new TTL, or nil; `keepTTL` keeps an existing TTL instead.
-    @inlinable
-    public func setString(_ key: UnsafeRawBufferPointer, hash: UInt64, value: UnsafeRawBufferPointer,
-                          expireAt: Int64?, keepTTL: Bool, existing: Entry?) {
-        let encoding = stringEncoding(for: value)
-        if let old = existing {
-            let ttl = keepTTL ? old.expireAt : expireAt
-            // Overwrite in place when the shape is unchanged: no allocation on repeated SETs.
-            if old.type == .string, old.valueLength == value.count, old.hasExpire == (ttl != nil) {
-                if let ttl { old.setExpireInPlace(ttl) }
-                if value.count > 0 { old.mutableValue.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
-                old.encoding = encoding.rawValue
-                return
-            }
-            let new = Entry.allocate(key: key, valueLength: value.count, type: .string,
-                                     encoding: encoding.rawValue, expireAt: ttl)
-            if value.count > 0 { new.mutableValue.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
-            new.accessClock = old.accessClock
-            replace(old, with: new, hash: hash)
-        } else {
-            let new = Entry.allocate(key: key, valueLength: value.count, type: .string,
-                                     encoding: encoding.rawValue, expireAt: expireAt)
-            if value.count > 0 { new.mutableValue.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
-            insert(new, hash: hash)
-        }
-    }
+    // MARK: Strings (putString lives with the other string Ops in StringOps.swift)
 
     /// Resizes a string value (APPEND, SETRANGE, SETBIT), keeping key, TTL and access clock;
     /// returns the entry now in the table, whose first `min(old, new)` value bytes are the old

@@ -81,7 +81,7 @@ extension Harness {
             Array(value.utf8).withUnsafeBytes { v in
                 database.withShard(for: k) { shard, hash in
                     let existing = shard.table.find(k, hash: hash)
-                    shard.setString(k, hash: hash, value: v, expireAt: expireAt, keepTTL: false, existing: existing)
+                    shard.putString(k, hash: hash, value: v, encoding: stringEncoding(for: v), expireAt: expireAt, keepTTL: false, existing: existing)
                 }
             }
         }
@@ -805,7 +805,7 @@ private let past = currentTimeMillis() - 10_000
         Array(key.utf8).withUnsafeBytes { k in
             Array(value.utf8).withUnsafeBytes { v in
                 db.withShard(for: k) { shard, hash in
-                    shard.setString(k, hash: hash, value: v, expireAt: nil, keepTTL: false,
+                    shard.putString(k, hash: hash, value: v, encoding: stringEncoding(for: v), expireAt: nil, keepTTL: false,
                                     existing: shard.lookup(k, hash: hash, now: 0))
                 }
             }
