@@ -56,6 +56,12 @@ public final class ServerContext: @unchecked Sendable {
 
     private let settingsLock = NIOLock()
     private var _settings = HotSettings()
+    private var _collectionLimits = CollectionLimits()
+
+    /// The packed-encoding thresholds (a copy of plain integers, read under a short lock).
+    public var collectionLimits: CollectionLimits {
+        settingsLock.withLock { _collectionLimits }
+    }
 
     /// The cached hot settings (a copy; cheap, read under a short lock).
     public var settings: HotSettings {
@@ -93,6 +99,17 @@ public final class ServerContext: @unchecked Sendable {
         let protected = config.string("enable-protected-configs")
         s.enableProtectedConfigs = protected == "yes" || protected == "local"
         settings = s
+        var limits = CollectionLimits()
+        limits.hashMaxListpackEntries = config.int("hash-max-listpack-entries")
+        limits.hashMaxListpackValue = config.int("hash-max-listpack-value")
+        limits.setMaxIntsetEntries = config.int("set-max-intset-entries")
+        limits.setMaxListpackEntries = config.int("set-max-listpack-entries")
+        limits.setMaxListpackValue = config.int("set-max-listpack-value")
+        limits.zsetMaxListpackEntries = config.int("zset-max-listpack-entries")
+        limits.zsetMaxListpackValue = config.int("zset-max-listpack-value")
+        limits.listMaxListpackSize = config.int("list-max-listpack-size")
+        limits.listCompressDepth = config.int("list-compress-depth")
+        settingsLock.withLockVoid { _collectionLimits = limits }
         slowlogThresholdMicros.store(s.slowlogThresholdMicros, ordering: .relaxed)
         latencyTracking.store(config.string("latency-tracking") == "yes", ordering: .relaxed)
         slowlog.trim(to: s.slowlogMaxLength)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A binary-safe byte string. Redis keys and values are bytes, never `String`: Swift's
 /// `String` compares by Unicode canonical equivalence, so two different keys could collide.
 ///
@@ -104,14 +110,7 @@ public func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointe
 
 @inlinable
 func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Int {
-    var i = 0
-    while i < n {
-        let x = a.load(fromByteOffset: i, as: UInt8.self)
-        let y = b.load(fromByteOffset: i, as: UInt8.self)
-        if x != y { return x < y ? -1 : 1 }
-        i &+= 1
-    }
-    return 0
+    Int(memcmp(a, b, n))
 }
 
 /// Inline storage: 15 bytes of data and a length byte.

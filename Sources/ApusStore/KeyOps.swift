@@ -7,15 +7,6 @@ import ApusRESP
 
 // MARK: Value types and encodings
 
-/// A collection object (the value of a non-string entry) that `COPY` can duplicate.
-///
-/// Each collection type conforms when it is added; `COPY` of an entry whose object does not
-/// conform replies Redis's own `ERR unknown type object` rather than trapping.
-public protocol DuplicableValue: AnyObject {
-    /// An independent deep copy with the same contents and encoding.
-    func duplicate() -> AnyObject
-}
-
 /// How a collection is encoded (the entry's low type nibble for non-string types), numbered
 /// like Redis's `OBJ_ENCODING_*` constants so the values fit the nibble and match RDB/DEBUG
 /// vocabulary. Strings use `StringEncoding` instead.
@@ -51,6 +42,7 @@ extension Entry {
             case .raw, nil: return "raw"
             }
         }
+        if let value = object as? any CollectionValue { return value.encoding.name }
         return ObjectEncoding(rawValue: encoding)?.name ?? "unknown"
     }
 
@@ -67,13 +59,13 @@ extension Entry {
     }
 
     /// An independent copy of the value under `newKey` (COPY), or nil when the value's type
-    /// has no deep copy (a collection object that is not `DuplicableValue`).
+    /// has no deep copy (an object that is not a `CollectionValue`).
     public func duplicated(to newKey: UnsafeRawBufferPointer, expireAt: Int64?, accessClock: UInt32) -> Entry? {
         let new: Entry
         if type == .string {
             new = copy(key: newKey, expireAt: expireAt)
         } else {
-            guard let source = object as? any DuplicableValue else { return nil }
+            guard let source = object as? any CollectionValue else { return nil }
             new = Entry.allocate(key: newKey, object: source.duplicate(), type: type, encoding: encoding,
                                  expireAt: expireAt)
         }

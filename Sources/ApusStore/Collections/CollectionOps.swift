@@ -1,0 +1,24 @@
+// Shard Ops shared by the collection types: creating a collection key and removing it when a
+// command empties it (Redis never keeps an empty hash, list, set or sorted set).
+
+extension Shard {
+    /// Adds a key whose value is `value` (the key must not be present); returns its entry.
+    @inlinable
+    @discardableResult
+    public func insertCollection(_ key: UnsafeRawBufferPointer, _ value: any CollectionValue, type: ValueType,
+                                 hash: UInt64) -> Entry {
+        let entry = Entry.allocate(key: key, object: value, type: type, encoding: 0, expireAt: nil)
+        insert(entry, hash: hash)
+        return entry
+    }
+
+    /// Deletes `entry`'s key if its collection has no elements left; returns whether it did.
+    @inlinable
+    @discardableResult
+    public func deleteIfEmpty(_ entry: Entry, hash: UInt64) -> Bool {
+        guard entry.type != .string, let value = entry.object as? any CollectionValue, value.count == 0 else {
+            return false
+        }
+        return delete(entry.key, hash: hash)
+    }
+}
