@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // glibc calls Swift's Glibc module does not import (heap statistics for INFO memory).
@@ -37,7 +38,11 @@ let package = Package(
         // Layer 2: the keyspace engine.
         .target(
             name: "ApusStore",
-            dependencies: ["ApusRESP", "CSystemShims", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: [
+                "ApusRESP", "CSystemShims",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: hotPathSettings
         ),
         // Configuration registry (redis.conf names, units, validation).

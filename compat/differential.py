@@ -206,6 +206,27 @@ slowlog|reset slowlog|help info
 """.split())
 FULL_TABLE = False  # set by --full-command-table
 
+# Command families plug in from compat/families/<family>.py (one file per family, like the
+# server's sources): each module defines SCOPE (a whitespace-separated string of full command
+# names, lowercase), optionally INTROSPECTED (names COMMAND INFO/DOCS may query) and
+# `generators(gen)` returning [(weight, bound_function)] whose functions build `Op`s with the
+# Generator's helpers (gen.key(), gen.value(), gen.tok(), gen.rnd, ...).  They are imported
+# lazily by `load_families()` so they can import this module.
+FAMILY_MODULES = []
+
+
+def load_families():
+    import importlib
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "families")
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if name.endswith(".py") and not name.startswith("_"):
+            module = importlib.import_module("families." + name[:-3])
+            FAMILY_MODULES.append(module)
+            SCOPE.update(n.encode() for n in module.SCOPE.split())
+            for n in getattr(module, "INTROSPECTED", "").split():
+                if n.encode() not in INTROSPECTED:
+                    INTROSPECTED.append(n.encode())
+
 
 def in_scope(name):
     return FULL_TABLE or name.lower() in SCOPE
@@ -359,6 +380,8 @@ class Generator:
         ]
         if with_collections:
             table.append((20, self.g_collection))
+        for module in FAMILY_MODULES:
+            table.extend(module.generators(self))
         self.table = table
         self.total = sum(w for w, _ in table)
         self.cum = []
@@ -2060,6 +2083,7 @@ def main(argv=None):
                          "table instead of the commands in scope (see SCOPE)")
     ap.add_argument("--list-allowlist", action="store_true")
     args = ap.parse_args(argv)
+    load_families()
     global FULL_TABLE
     FULL_TABLE = args.full_command_table
     if args.list_allowlist:

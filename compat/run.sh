@@ -139,10 +139,10 @@ server_alive() {
 cd "$here"
 if [ "${COMPAT_AGAINST_REDIS:-0}" = 1 ]; then
   step "pytest against redis-server" env APUS_HOST=127.0.0.1 APUS_PORT="$redis_port" \
-    "$PYTHON" -m pytest -q -rs --tb=short -p no:cacheprovider -p no:benchmark test_compat.py ${PYTEST_ARGS:-}
+    "$PYTHON" -m pytest -q -rs --tb=short -p no:cacheprovider -p no:benchmark test_*.py ${PYTEST_ARGS:-}
 fi
 step "pytest against Apus" env APUS_HOST=127.0.0.1 APUS_PORT="$apus_port" \
-  "$PYTHON" -m pytest -q -rs --tb=short -p no:cacheprovider -p no:benchmark test_compat.py ${PYTEST_ARGS:-}
+  "$PYTHON" -m pytest -q -rs --tb=short -p no:cacheprovider -p no:benchmark test_*.py ${PYTEST_ARGS:-}
 server_alive
 
 # shellcheck disable=SC2086

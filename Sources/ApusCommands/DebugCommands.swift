@@ -140,6 +140,8 @@ public enum DebugCommands {
     }
 
     // MARK: Digests
+    // Helpers for `DigestibleCollection` conformances: `xor` adds an order-independent part
+    // (Redis's xorDigest), `mix` an ordered one (mixDigest).
 
     static func xor(_ digest: inout [UInt8], _ data: UnsafeRawBufferPointer) {
         let hash = SHA1.hash(data)
@@ -159,8 +161,7 @@ public enum DebugCommands {
         case .string:
             mix(&digest, entry.value)
         default:
-            // Collections arrive with the Collections issue, which adds their digests here.
-            break
+            (entry.object as? any DigestibleCollection)?.mixDigest(into: &digest)
         }
         if entry.hasExpire { "!!expire!!".utf8CString.dropLast().withUnsafeBytes { xor(&digest, $0) } }
     }
@@ -254,4 +255,11 @@ public enum DebugCommands {
             c.reply.error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
         }
     }
+}
+
+/// A collection's part of DEBUG DIGEST / DIGEST-VALUE, computed as Redis's debug.c does for
+/// its type (ordered `mix` for lists and sorted-set members, `xor` of per-element digests for
+/// unordered types). Each family conforms its object type beside its commands.
+protocol DigestibleCollection {
+    func mixDigest(into digest: inout [UInt8])
 }
