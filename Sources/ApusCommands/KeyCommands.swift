@@ -218,28 +218,11 @@ public enum KeyCommands {
     }
 
     static func scan(_ c: inout CommandContext) {
-        guard let cursor = parseScanCursor(c.args[1]) else { return c.reply.error("ERR invalid cursor") }
-        var count = 10
-        var pattern: UnsafeRawBufferPointer?
-        var typeFilter: ScanTypeFilter = .any
-        var i = 2
-        while i < c.args.count {
-            let more = c.args.count - i
-            if c.args.isToken(i, "count") && more >= 2 {
-                guard let n = c.integerArgument(i + 1) else { return }
-                guard n >= 1 else { return c.syntaxError() }
-                count = n
-            } else if c.args.isToken(i, "match") && more >= 2 {
-                let p = c.args[i + 1]
-                // Exactly "*" matches everything: the same as no pattern.
-                pattern = p.count == 1 && p[0] == UInt8(ascii: "*") ? nil : p
-            } else if c.args.isToken(i, "type") && more >= 2 {
-                typeFilter = ScanTypeFilter(c.args[i + 1])
-            } else {
-                return c.syntaxError()
-            }
-            i += 2
-        }
+        guard let cursor = c.scanCursorArgument(1),
+              let options = c.parseScanOptions(from: 2, allowType: true) else { return }
+        let count = options.count
+        let pattern = options.pattern
+        let typeFilter: ScanTypeFilter = options.typeName.map { ScanTypeFilter($0) } ?? .any
         var list = ReplyWriter(buffer: ByteBufferAllocator().buffer(capacity: 256), version: c.reply.version)
         var found = 0
         let next = c.db.scan(cursor: cursor, count: count, pattern: pattern, now: c.now) { entry in
