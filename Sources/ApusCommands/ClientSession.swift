@@ -1,6 +1,7 @@
 import ApusRESP
 import ApusStore
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// Per-connection state that commands read and change (`SELECT`, `CLIENT SETNAME`, `HELLO`...).
 ///
@@ -52,6 +53,15 @@ public final class ClientSession: @unchecked Sendable {
     public unowned(unsafe) let worker: Worker
     /// Asks the connection to close from any thread (CLIENT KILL, SHUTDOWN).
     public var requestClose: @Sendable () -> Void = {}
+    /// The wait this client is blocked in (BLPOP, ...); read and written on its own loop only.
+    public var blockedOn: BlockedClient? {
+        didSet { isBlocked = blockedOn != nil }
+    }
+    /// Whether it is blocked, for other threads (CLIENT LIST flags=b, INFO).
+    public private(set) var isBlocked = false
+    /// Hands the reply of a served blocked command to the connection, from any thread (the
+    /// connection sets it before the client runs its first command, and never changes it).
+    public var unblockDelivery: @Sendable (ByteBuffer) -> Void = { _ in }
 
     public init(id: Int, remoteAddress: String, localAddress: String, worker: Worker,
                 authenticated: Bool, now: Int64, keyspace: Keyspace) {

@@ -12,6 +12,13 @@ public struct CommandContext {
     public var args: CommandArguments
     public let client: ClientSession
     public let server: ServerContext
+    /// The statistics of the thread running the command: the client's own, except when another
+    /// thread re-executes a blocked client's command to serve it.
+    public var worker: Worker
+    /// Set while a blocked client's command is re-executed (`BlockingRegistry`); a command
+    /// that still finds nothing then sets `blockedAgain` instead of blocking anew.
+    public var reprocessingBlocked = false
+    public var blockedAgain = false
     /// The command's time snapshot in ms (Redis evaluates TTLs against one instant per command).
     public var now: Int64
     /// Monotonic ns at the end of the previous command (or the start of the read burst): a
@@ -26,6 +33,7 @@ public struct CommandContext {
         self.args = args
         self.client = client
         self.server = server
+        self.worker = client.worker
         self.now = now
     }
 
@@ -51,13 +59,13 @@ public struct CommandContext {
     /// hook in here (later issues).
     @inlinable
     public mutating func keyModified(_ key: UnsafeRawBufferPointer, changes: Int = 1) {
-        client.worker.dirty &+= changes
+        worker.dirty &+= changes
     }
 
     /// Counts changes that are not tied to one key (FLUSHALL, ...).
     @inlinable
     public mutating func addDirty(_ changes: Int) {
-        client.worker.dirty &+= changes
+        worker.dirty &+= changes
     }
 
     /// Marks an entry as accessed (LRU clock) unless the client asked for CLIENT NO-TOUCH.
@@ -71,11 +79,11 @@ public struct CommandContext {
     @inlinable
     public mutating func lookupRead(_ shard: Shard, _ key: UnsafeRawBufferPointer, hash: UInt64) -> Entry? {
         if let entry = shard.lookup(key, hash: hash, now: now) {
-            client.worker.keyspaceHits &+= 1
+            worker.keyspaceHits &+= 1
             touch(entry)
             return entry
         }
-        client.worker.keyspaceMisses &+= 1
+        worker.keyspaceMisses &+= 1
         return nil
     }
 

@@ -1,5 +1,6 @@
 import ApusRESP
 import ApusStore
+import NIOCore
 
 /// Connection commands: PING ECHO SELECT QUIT RESET HELLO AUTH CLIENT.
 public enum ConnectionCommands {
@@ -21,6 +22,7 @@ public enum ConnectionCommands {
         registry.register("client|kill", clientKill)
         registry.register("client|no-evict", clientNoEvict)
         registry.register("client|no-touch", clientNoTouch)
+        registry.register("client|unblock", clientUnblock)
         registry.register("client|reply", clientReply)
     }
 
@@ -337,6 +339,31 @@ public enum ConnectionCommands {
         c.reply.ok()
     }
 
+    /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking command as if it
+    /// timed out, or with an UNBLOCKED error. Replies 1 if that client was blocked, else 0.
+    static func clientUnblock(_ c: inout CommandContext) {
+        var asError = false
+        if c.args.count == 4 {
+            if c.args.isToken(3, "error") {
+                asError = true
+            } else if !c.args.isToken(3, "timeout") {
+                return c.reply.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+            }
+        }
+        guard let id = c.integerArgument(2) else { return }
+        guard let waiter = c.server.blocking.waiter(clientID: id), c.server.blocking.finish(waiter) else {
+            return c.reply.integer(0)
+        }
+        var reply = ReplyWriter(buffer: ByteBuffer(), version: waiter.client.resp)
+        if asError {
+            reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        } else {
+            reply = ReplyWriter(buffer: waiter.timedOutReply(), version: waiter.client.resp)
+        }
+        waiter.client.unblockDelivery(reply.buffer)
+        c.reply.integer(1)
+    }
+
     static func clientReply(_ c: inout CommandContext) {
         if c.args.isToken(2, "on") {
             c.client.replyMode = .on
@@ -353,6 +380,7 @@ public enum ConnectionCommands {
     /// One CLIENT LIST line, with Redis's fields in Redis's order.
     static func describe(_ client: ClientSession, now: Int64) -> String {
         var flags = ""
+        if client.isBlocked { flags += "b" }
         if client.closeAfterReply { flags += "c" }
         if client.noEvict { flags += "e" }
         if client.noTouch { flags += "T" }

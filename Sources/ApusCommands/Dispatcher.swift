@@ -26,11 +26,11 @@ public enum Dispatcher {
         let client = context.client
         let server = context.server
         client.commandsProcessed &+= 1
-        let worker = client.worker
+        let worker = context.worker
         worker.commandsProcessed &+= 1
 
         guard var ref = server.commands.lookupRef(args[0]), ref._withUnsafeGuaranteedRef({ $0.isRegistered }) else {
-            return reject(bytes: unknownCommand(args), client: client, reply: &context.reply)
+            return reject(bytes: unknownCommand(args), worker: worker, reply: &context.reply)
         }
         // Containers (CONFIG, CLIENT, ...) dispatch on their subcommand.
         if ref._withUnsafeGuaranteedRef({ $0.isContainer }), args.count >= 2 {
@@ -39,12 +39,16 @@ public enum Dispatcher {
                   sub._withUnsafeGuaranteedRef({ $0.isRegistered }) else {
                 let message = Array("ERR unknown subcommand '".utf8) + args[1].cStringPrefix(128)
                     + Array("'. Try \(container.spec.name.uppercased()) HELP.".utf8)
-                return reject(bytes: message, client: client, reply: &context.reply)
+                return reject(bytes: message, worker: worker, reply: &context.reply)
             }
             ref = sub
         }
         ref._withUnsafeGuaranteedRef { command in
             run(command, ref: ref, client: client, server: server, worker: worker, context: &context)
+        }
+        // Redis serves clients blocked on keys this command made ready once it has completed.
+        if server.blocking.hasReadyKeys && !context.reprocessingBlocked {
+            server.blocking.serveReadyKeys(server: server, worker: worker)
         }
     }
 
@@ -56,21 +60,21 @@ public enum Dispatcher {
         let arity = command.arity
         if (arity > 0 && args.count != arity) || args.count < -arity {
             counter(command, worker).pointee.rejectedCalls &+= 1
-            return reject("ERR wrong number of arguments for '\(command.spec.fullName)' command", client: client, reply: &context.reply)
+            return reject("ERR wrong number of arguments for '\(command.spec.fullName)' command", worker: worker, reply: &context.reply)
         }
         let flags = command.flags
         if !client.authenticated && !flags.contains(.noAuth) {
             counter(command, worker).pointee.rejectedCalls &+= 1
-            return reject("NOAUTH Authentication required.", client: client, reply: &context.reply)
+            return reject("NOAUTH Authentication required.", worker: worker, reply: &context.reply)
         }
         if flags.contains(.protected) && !protectedAllowed(command, client: client, server: server) {
             counter(command, worker).pointee.rejectedCalls &+= 1
             let (name, option) = command.spec.name == "debug" ? ("DEBUG", "enable-debug-command") : ("MODULE", "enable-module-command")
-            return reject("ERR \(name) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.", client: client, reply: &context.reply)
+            return reject("ERR \(name) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.", worker: worker, reply: &context.reply)
         }
         guard let handler = command.handler else {
             // A container called without its subcommand fails arity above; unreachable for the generated table.
-            return reject("ERR wrong number of arguments for '\(command.spec.fullName)' command", client: client, reply: &context.reply)
+            return reject("ERR wrong number of arguments for '\(command.spec.fullName)' command", worker: worker, reply: &context.reply)
         }
 
         // Set before the call: CLIENT INFO/LIST show the running command as cmd=.
@@ -88,6 +92,9 @@ public enum Dispatcher {
         let micros = Int((end &- start) / 1000)
 
         let c = counter(command, worker)
+        // A command that blocked is counted when it is finally served or times out (Redis
+        // counts the call that completes, not the one that blocked).
+        if context.blockedAgain || (!context.reprocessingBlocked && client.blockedOn != nil) { return }
         c.pointee.calls &+= 1
         c.pointee.microseconds &+= micros
         if server.latencyTracking.load(ordering: .relaxed) {
@@ -138,15 +145,15 @@ public enum Dispatcher {
     }
 
     @usableFromInline
-    static func reject(bytes message: [UInt8], client: ClientSession, reply: inout ReplyWriter) {
+    static func reject(bytes message: [UInt8], worker: Worker, reply: inout ReplyWriter) {
         reply.error(bytes: message)
         let code = message.prefix { $0 != 0x20 }
-        client.worker.recordError(code: String(decoding: code, as: UTF8.self))
+        worker.recordError(code: String(decoding: code, as: UTF8.self))
     }
 
     @usableFromInline
-    static func reject(_ message: String, client: ClientSession, reply: inout ReplyWriter) {
-        reject(bytes: Array(message.utf8), client: client, reply: &reply)
+    static func reject(_ message: String, worker: Worker, reply: inout ReplyWriter) {
+        reject(bytes: Array(message.utf8), worker: worker, reply: &reply)
     }
 
     /// Reads back the error code a handler wrote, for INFO errorstats.

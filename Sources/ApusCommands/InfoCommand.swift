@@ -129,11 +129,11 @@ public enum InfoCommand {
             ("maxclients", "\(s.config.int("maxclients"))"),
             ("client_recent_max_input_buffer", "\(maxInput)"),
             ("client_recent_max_output_buffer", "\(maxOutput)"),
-            ("blocked_clients", "0"),
+            ("blocked_clients", "\(s.blocking.blockedClients.load(ordering: .relaxed))"),
             ("tracking_clients", "0"),
             ("clients_in_timeout_table", "0"),
-            ("total_blocking_keys", "0"),
-            ("total_blocking_keys_on_nokey", "0"),
+            ("total_blocking_keys", "\(s.blocking.blockingKeyCount)"),
+            ("total_blocking_keys_on_nokey", "\(s.blocking.blockingKeyCount)"),
         ]
     }
 

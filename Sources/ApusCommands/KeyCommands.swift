@@ -46,7 +46,7 @@ public enum KeyCommands {
     /// lookups (EXPIRE, RENAME, MOVE, ...) are not counted.
     @inlinable
     static func countLookup(_ c: borrowing CommandContext, found: Bool) {
-        if found { c.client.worker.keyspaceHits &+= 1 } else { c.client.worker.keyspaceMisses &+= 1 }
+        if found { c.worker.keyspaceHits &+= 1 } else { c.worker.keyspaceMisses &+= 1 }
     }
 
     // MARK: DEL UNLINK EXISTS TOUCH TYPE

@@ -80,6 +80,8 @@ public enum ServerCommands {
             swap(&a.averageTTL, &b.averageTTL)
             b.unlockShards(b.allShards)
             a.unlockShards(a.allShards)
+            // Clients blocked on a key of either database may now find it (Redis 7.2 swapdb).
+            c.server.blocking.signalAllWaiting(in: [first, second])
             c.addDirty(1)
         }
         c.reply.ok()

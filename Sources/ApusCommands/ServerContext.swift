@@ -31,6 +31,8 @@ public final class ServerContext: @unchecked Sendable {
     public let config: ConfigRegistry
     public let commands: CommandRegistry
     public let clients = ClientRegistry()
+    /// Clients blocked on keys (BLPOP, BZPOPMIN, ...).
+    public let blocking = BlockingRegistry()
     public let slowlog = SlowLog()
     public let expireCycle = ActiveExpireCycle()
     /// Samples behind INFO's instantaneous_* figures (filled by the cron).
@@ -74,6 +76,7 @@ public final class ServerContext: @unchecked Sendable {
         let databases = max(1, config.int("databases"))
         keyspace = Keyspace(databaseCount: databases, shardsPerDatabase: Keyspace.shardCount(forThreads: threads))
         commands = CommandRegistry(specs: specs)
+        keyspace.installReadySignal(blocking)
         var id = ""
         let hex: [Character] = Array("0123456789abcdef")
         for _ in 0..<40 { id.append(hex[Int.random(in: 0..<16)]) }

@@ -70,3 +70,39 @@ extension UnsafeRawBufferPointer {
         return out
     }
 }
+
+/// A command's arguments copied out of the read buffer, for commands that run later: a
+/// blocked command re-executed when its key is ready, commands queued by MULTI. One buffer
+/// holds every argument's bytes.
+public final class OwnedCommandArguments: @unchecked Sendable {
+    private let bytes: UnsafeMutableRawBufferPointer
+    private let views: UnsafeMutableBufferPointer<UnsafeRawBufferPointer>
+
+    public init(copying args: CommandArguments) {
+        var total = 0
+        for i in 0 ..< args.count { total &+= args[i].count }
+        bytes = .allocate(byteCount: Swift.max(total, 1), alignment: 1)
+        views = .allocate(capacity: Swift.max(args.count, 1))
+        var offset = 0
+        for i in 0 ..< args.count {
+            let arg = args[i]
+            let start = bytes.baseAddress! + offset
+            if arg.count > 0 { start.copyMemory(from: arg.baseAddress!, byteCount: arg.count) }
+            views[i] = UnsafeRawBufferPointer(start: start, count: arg.count)
+            offset &+= arg.count
+        }
+        count = args.count
+    }
+
+    deinit {
+        bytes.deallocate()
+        views.deallocate()
+    }
+
+    public let count: Int
+
+    /// Views of the stored arguments, valid while this object lives.
+    public var arguments: CommandArguments {
+        CommandArguments(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(views)[0 ..< count]))
+    }
+}

@@ -22,6 +22,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var output: ByteBuffer
     private var client: ClientSession?
     private var closing = false
+    /// While the client is blocked (BLPOP, ...): its timeout, and whether its eventual reply
+    /// is dropped (it blocked under CLIENT REPLY OFF/SKIP).
+    private var blockTimeout: Scheduled<Void>?
+    private var dropUnblockReply = false
 
     init(server: ServerContext, worker: Worker, limits: ClientLimits, allocator: ByteBufferAllocator) {
         self.server = server
@@ -62,6 +66,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             keyspace: server.keyspace)
         let channel = context.channel
         session.requestClose = { channel.close(promise: nil) }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        session.unblockDelivery = { reply in
+            loop.execute {
+                let (handler, context) = loopBound.value
+                handler.unblocked(reply: reply, context: context)
+            }
+        }
         client = session
         server.clients.add(session)
         context.fireChannelActive()
@@ -78,7 +90,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if let client { server.clients.remove(client) }
+        if let client {
+            if let waiter = client.blockedOn { _ = server.blocking.finish(waiter) }
+            client.blockedOn = nil
+            server.clients.remove(client)
+        }
+        blockTimeout?.cancel()
+        blockTimeout = nil
         client = nil
         if admitted {
             admitted = false
@@ -96,7 +114,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             input = held
             pending = nil
         }
+        // A blocked client's further commands wait in the query buffer, as in Redis.
+        if client.blockedOn != nil { return keepPending(input, context: context) }
+        process(&input, client: client, context: context)
+    }
 
+    /// Runs every complete command in `input` (stopping early if one blocks the client) and
+    /// keeps the incomplete rest.
+    private func process(_ input: inout ByteBuffer, client: ClientSession, context: ChannelHandlerContext) {
         var run = CommandContext(reply: ReplyWriter(buffer: output, version: client.resp),
                                      args: CommandArguments(UnsafeBufferPointer(start: nil, count: 0)),
                                      client: client, server: server, now: 0)
@@ -106,7 +131,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         output = ByteBuffer()
         let consumed = input.withUnsafeReadableBytes { raw -> Int in
             var offset = 0
-            while !client.closeAfterReply {
+            while !client.closeAfterReply && client.blockedOn == nil {
                 let rest = UnsafeRawBufferPointer(rebasing: raw[offset...])
                 parser.authRequired = !client.authenticated
                 switch parser.parse(rest) {
@@ -130,15 +155,56 @@ final class ConnectionHandler: ChannelInboundHandler {
         output = run.reply.buffer
 
         if input.readableBytes > 0 && !client.closeAfterReply {
-            if input.readableBytes > queryBufferLimit {
-                // Redis closes clients whose query buffer outgrows client-query-buffer-limit.
-                closing = true
-                context.close(promise: nil)
-                return
-            }
-            pending = input
+            keepPending(input, context: context)
         }
         client.queryBufferBytes = pending?.readableBytes ?? 0
+        if let waiter = client.blockedOn, blockTimeout == nil { startBlocking(waiter, context: context) }
+    }
+
+    private func keepPending(_ input: ByteBuffer, context: ChannelHandlerContext) {
+        if input.readableBytes > queryBufferLimit {
+            // Redis closes clients whose query buffer outgrows client-query-buffer-limit.
+            closing = true
+            context.close(promise: nil)
+            return
+        }
+        pending = input
+    }
+
+    // MARK: Blocking
+
+    /// The client just blocked: arm its timeout. Replies written before it go out now.
+    private func startBlocking(_ waiter: BlockedClient, context: ChannelHandlerContext) {
+        guard waiter.deadlineMillis > 0 else { return }
+        let delay = max(0, waiter.deadlineMillis - currentTimeMillis())
+        let server = self.server
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        blockTimeout = context.eventLoop.scheduleTask(in: .milliseconds(delay)) {
+            guard server.blocking.finish(waiter) else { return }
+            let (handler, context) = loopBound.value
+            handler.unblocked(reply: waiter.timedOutReply(), context: context)
+        }
+    }
+
+    /// The blocked command was served, timed out or was unblocked: send its reply and go on
+    /// with the commands that arrived meanwhile.
+    func unblocked(reply: ByteBuffer, context: ChannelHandlerContext) {
+        blockTimeout?.cancel()
+        blockTimeout = nil
+        guard let client, client.blockedOn != nil else { return }
+        client.blockedOn = nil
+        var reply = reply
+        if !dropUnblockReply { output.writeBuffer(&reply) }
+        dropUnblockReply = false
+        if !closing, var input = pending {
+            pending = nil
+            process(&input, client: client, context: context)
+        }
+        flush(context: context)
+        if client.closeAfterReply, !closing {
+            closing = true
+            context.close(promise: nil)
+        }
     }
 
     /// Runs the parsed command, honouring CLIENT REPLY OFF/SKIP by dropping what it wrote.
@@ -147,6 +213,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         let mark = context.reply.buffer.writerIndex
         context.reply.version = client.resp
         Dispatcher.execute(&context)
+        if client.blockedOn != nil {
+            // The reply comes when the wait ends; CLIENT REPLY OFF/SKIP decide about it now.
+            dropUnblockReply = client.replyMode == .off || client.replyMode == .skipThis
+            if client.replyMode == .skipThis { client.replyMode = .on }
+            return
+        }
         switch client.replyMode {
         case .on:
             break

@@ -17,6 +17,10 @@ public final class Shard: @unchecked Sendable {
     public var expireCursor = 0
     /// Replicas never expire keys themselves (the primary sends DEL); set by replication.
     public var expiryEnabled = true
+    /// The database this shard belongs to, and who hears about keys blocked clients may
+    /// wait for (set once by `Keyspace.installReadySignal`).
+    public var databaseIndex = 0
+    public var readySignal: (any KeyReadySignal)?
 
     public init() {}
 
@@ -52,6 +56,16 @@ public final class Shard: @unchecked Sendable {
         table.insert(entry, hash: hash)
         entryBytes &+= entry.allocatedSize
         if entry.hasExpire { expiresCount &+= 1 }
+        if entry.type != .string { signalIfBlockable(entry) }
+    }
+
+    /// Tells the blocking registry about a new list, sorted set or stream key.
+    @usableFromInline
+    func signalIfBlockable(_ entry: Entry) {
+        switch entry.type {
+        case .list, .zset, .stream: readySignal?.keyMayBeReady(database: databaseIndex, key: entry.key)
+        default: break
+        }
     }
 
     /// Puts `new` in place of `old` (same key) and frees `old`.
@@ -61,6 +75,7 @@ public final class Shard: @unchecked Sendable {
         entryBytes &+= new.allocatedSize &- old.allocatedSize
         if old.hasExpire { expiresCount &-= 1 }
         if new.hasExpire { expiresCount &+= 1 }
+        if new.type != .string && new.type != old.type { signalIfBlockable(new) }
         Shard.free(old)
     }
 
