@@ -127,3 +127,52 @@ final class ClientLimits: @unchecked Sendable {
         ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: name))
     }
 }
+
+// MARK: Open files
+
+/// Redis's adjustOpenFilesLimit: `maxclients` needs that many descriptors plus 32 reserved
+/// ones; raise RLIMIT_NOFILE (soft and hard) to that, or to the highest value the OS allows
+/// below it in steps of 16, and return the `maxclients` that limit supports.
+enum OpenFilesLimit {
+    static let reservedDescriptors = 32
+
+    struct Outcome {
+        var maxclients: Int
+        var previousLimit: Int
+        var newLimit: Int
+        var error: Int32
+    }
+
+    static func adjust(maxclients: Int) -> Outcome {
+        let wanted = maxclients + reservedDescriptors
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
+            return Outcome(maxclients: 1024 - reservedDescriptors, previousLimit: 1024, newLimit: 1024, error: errno)
+        }
+        let old = Int(clamping: limit.rlim_cur)
+        guard old < wanted else {
+            return Outcome(maxclients: maxclients, previousLimit: old, newLimit: old, error: 0)
+        }
+        func trySet(_ value: Int) -> Bool {
+            var l = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(value))
+            return setrlimit(Int32(RLIMIT_NOFILE.rawValue), &l) == 0
+        }
+        var best = wanted
+        var error: Int32 = 0
+        if !trySet(best) {
+            error = errno
+            // Redis steps down by 16 until one succeeds; the first that can is the highest one
+            // not above the hard limit, so jump there instead of making millions of calls.
+            let hard = Int(clamping: limit.rlim_max)
+            if hard < best { best -= ((best - hard + 15) / 16) * 16 }
+            while best > old && !trySet(best) {
+                error = errno
+                if best < 16 { best = old; break }
+                best -= 16
+            }
+        }
+        if best < old { best = old }
+        return Outcome(maxclients: best < wanted ? best - reservedDescriptors : maxclients,
+                       previousLimit: old, newLimit: best, error: error)
+    }
+}

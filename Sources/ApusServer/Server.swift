@@ -38,6 +38,7 @@ public final class Server: ServerControl, @unchecked Sendable {
         context.refreshSettings()
         context.control = self
         Server.enterDirectory(config: config, logger: logger)
+        Server.adjustOpenFiles(config: config, logger: logger)
         config.onChange("requirepass") { [weak self] _ in self?.scheduleRefresh() }
         for name in ["slowlog-log-slower-than", "slowlog-max-len", "enable-debug-command", "enable-protected-configs"] {
             config.onChange(name) { [weak self] _ in self?.scheduleRefresh() }
@@ -54,6 +55,33 @@ public final class Server: ServerControl, @unchecked Sendable {
         }
         config.onChange("dir") { (value: String) throws(ConfigError) in
             guard chdir(value) == 0 else { throw ConfigError(String(cString: strerror(errno))) }
+        }
+    }
+
+    /// Redis raises the open-files limit for `maxclients` at start-up (reducing `maxclients`
+    /// with its warnings when the OS refuses) and refuses a CONFIG SET the OS cannot support.
+    private static func adjustOpenFiles(config: ConfigRegistry, logger: Logger) {
+        let requested = config.int("maxclients")
+        let outcome = OpenFilesLimit.adjust(maxclients: requested)
+        let wanted = requested + OpenFilesLimit.reservedDescriptors
+        if outcome.maxclients < requested {
+            if outcome.newLimit <= OpenFilesLimit.reservedDescriptors {
+                logger.critical("Your current 'ulimit -n' of \(outcome.previousLimit) is not enough for the server to start. Please increase your open file limit to at least \(wanted). Exiting.")
+                exit(1)
+            }
+            logger.warning("You requested maxclients of \(requested) requiring at least \(wanted) max file descriptors.")
+            logger.warning("Server can't set maximum open files to \(wanted) because of OS error: \(String(cString: strerror(outcome.error))).")
+            logger.warning("Current maximum open files is \(outcome.newLimit). maxclients has been reduced to \(outcome.maxclients) to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.")
+            try? config.set([("maxclients", String(outcome.maxclients))])
+        } else if outcome.newLimit > outcome.previousLimit {
+            logger.notice("Increased maximum number of open files to \(wanted) (it was originally set to \(outcome.previousLimit)).")
+        }
+        config.onChange("maxclients") { (text: String) throws(ConfigError) in
+            guard let value = Int(text) else { return }
+            let outcome = OpenFilesLimit.adjust(maxclients: value)
+            guard outcome.maxclients >= value else {
+                throw ConfigError("The operating system is not able to handle the specified number of clients, try with \(outcome.maxclients)")
+            }
         }
     }
 

@@ -157,6 +157,17 @@ struct ClientLimitsTests {
         }
     }
 
+    /// Redis's updateMaxclients: a maxclients the open-files limit cannot cover (no OS allows
+    /// 10^9 descriptors) is refused with the highest value it can, and the old value stays.
+    @Test func maxclientsBeyondTheOpenFilesLimitIsRefused() throws {
+        try withServer([]) { port in
+            let a = try RawClient(port: port)
+            let reply = a.reply("CONFIG", "SET", "maxclients", "1000000000")
+            #expect(reply.hasPrefix("-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with "))
+            #expect(a.reply("CONFIG", "GET", "maxclients") == "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n")
+        }
+    }
+
     @Test func loopbackIsAllowedInProtectedMode() throws {
         try withServer(["--protected-mode", "yes"]) { port in
             let client = try RawClient(port: port)
