@@ -244,9 +244,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func flush(context: ChannelHandlerContext) {
         guard output.readableBytes > 0 else { return }
         worker.netOutputBytes &+= output.readableBytes
-        let capacity = max(16 * 1024, min(output.capacity, 1 << 20))
         context.writeAndFlush(wrapOutboundOut(output), promise: nil)
-        output = context.channel.allocator.buffer(capacity: capacity)
+        // The write usually completes inside the flush, leaving `output` the only reference to
+        // its storage: clearing then reuses it (no allocation per read burst). A pending write
+        // makes `clear()` allocate fresh storage instead; an outsized buffer is given back.
+        if output.capacity > 1 << 20 {
+            output = context.channel.allocator.buffer(capacity: 16 * 1024)
+        } else {
+            output.clear()
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -7,7 +7,7 @@ import NIOConcurrencyHelpers
 /// `Database.withShard`. Methods here are the shard-local "Op" primitives the command families
 /// build on.
 public final class Shard: @unchecked Sendable {
-    public let lock = NIOLock()
+    public let lock = ShardLock()
     public var table = KeyTable()
     /// Keys with a TTL (for `INFO keyspace` expires=).
     public var expiresCount = 0
