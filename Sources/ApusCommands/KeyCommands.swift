@@ -291,10 +291,6 @@ public enum KeyCommands {
         return negative ? 0 &- value : value
     }
 
-    static func isCSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
-    }
-
     static func randomkey(_ c: inout CommandContext) {
         let db = c.db
         let found = db.randomKey(now: c.now) { key in c.reply.bulk(key) }

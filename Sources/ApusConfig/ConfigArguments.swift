@@ -1,80 +1,23 @@
+import ApusRESP
+
 // Tokenising and quoting of redis.conf lines, matching Redis's sdssplitargs() and
 // sdscatrepr() byte for byte: a config file written by CONFIG REWRITE must read back
 // to the same values, and `--name value` arguments are merged into the file text
 // through the same quoting.
 
-/// Splits one config line into arguments the way Redis does (`sdssplitargs`):
-/// blanks separate arguments; `"double quotes"` understand `\n \r \t \b \a \\ \"` and
-/// `\xHH`; `'single quotes'` understand only `\'`. A closing quote must be followed by
-/// a blank or the end of the line. Returns nil for unbalanced quotes.
+/// Splits one config line into arguments the way Redis does (`sdssplitargs`, shared with
+/// inline commands). Returns nil for unbalanced quotes.
 func splitConfigArguments(_ line: String) -> [String]? {
     let bytes = Array(line.utf8)
     var arguments: [String] = []
-    var p = 0
-    let n = bytes.count
-    @inline(__always) func at(_ i: Int) -> UInt8 { i < n ? bytes[i] : 0 }
-
-    while true {
-        while p < n && isCSpace(bytes[p]) { p += 1 }
-        if p >= n { return arguments }
-
-        var current: [UInt8] = []
-        var inDoubleQuotes = false
-        var inSingleQuotes = false
-        var done = false
-        while !done {
-            let c = at(p)
-            if inDoubleQuotes {
-                if c == UInt8(ascii: "\\") && at(p + 1) == UInt8(ascii: "x"),
-                   let high = hexValue(at(p + 2)), let low = hexValue(at(p + 3)) {
-                    current.append(high * 16 + low)
-                    p += 3
-                } else if c == UInt8(ascii: "\\") && at(p + 1) != 0 {
-                    p += 1
-                    switch at(p) {
-                    case UInt8(ascii: "n"): current.append(10)
-                    case UInt8(ascii: "r"): current.append(13)
-                    case UInt8(ascii: "t"): current.append(9)
-                    case UInt8(ascii: "b"): current.append(8)
-                    case UInt8(ascii: "a"): current.append(7)
-                    default: current.append(at(p))
-                    }
-                } else if c == UInt8(ascii: "\"") {
-                    if at(p + 1) != 0 && !isCSpace(at(p + 1)) { return nil }
-                    done = true
-                } else if c == 0 {
-                    return nil
-                } else {
-                    current.append(c)
-                }
-            } else if inSingleQuotes {
-                if c == UInt8(ascii: "\\") && at(p + 1) == UInt8(ascii: "'") {
-                    p += 1
-                    current.append(UInt8(ascii: "'"))
-                } else if c == UInt8(ascii: "'") {
-                    if at(p + 1) != 0 && !isCSpace(at(p + 1)) { return nil }
-                    done = true
-                } else if c == 0 {
-                    return nil
-                } else {
-                    current.append(c)
-                }
-            } else {
-                switch c {
-                case UInt8(ascii: " "), 10, 13, 9, 0:
-                    done = true
-                case UInt8(ascii: "\""):
-                    inDoubleQuotes = true
-                case UInt8(ascii: "'"):
-                    inSingleQuotes = true
-                default:
-                    current.append(c)
-                }
-            }
-            if p < n { p += 1 }
+    let out = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(bytes.count, 1), alignment: 1)
+    defer { out.deallocate() }
+    let balanced = bytes.withUnsafeBytes { raw in
+        splitArguments(raw, into: out) { start, end in
+            arguments.append(String(decoding: UnsafeRawBufferPointer(start: out + start, count: end - start), as: UTF8.self))
         }
-        arguments.append(String(decoding: current, as: UTF8.self))
     }
+    return balanced ? arguments : nil
 }
 
 /// Quotes a value the way Redis's `sdscatrepr` does, so `splitConfigArguments` reads
@@ -100,21 +43,6 @@ func quoteConfigArgument(_ value: String) -> String {
     }
     out += "\""
     return out
-}
-
-/// C `isspace` in the C locale.
-@inline(__always)
-func isCSpace(_ c: UInt8) -> Bool {
-    c == 32 || (c >= 9 && c <= 13)
-}
-
-private func hexValue(_ c: UInt8) -> UInt8? {
-    switch c {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-    default: return nil
-    }
 }
 
 private func hexByte(_ byte: UInt8) -> String {

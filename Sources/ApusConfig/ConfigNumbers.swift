@@ -2,7 +2,10 @@
 // or refused exactly as Redis does (a redis.conf that loads in Redis must load here),
 // so these follow util.c's memtoull/string2ll and libc's strtoll, quirks included.
 
+import ApusRESP
+
 #if canImport(Glibc)
+import ApusRESP
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

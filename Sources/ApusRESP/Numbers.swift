@@ -67,10 +67,6 @@ public func parseInteger(_ raw: UnsafeRawBufferPointer) -> Int? {
 
 // MARK: Floating point
 
-/// C `isspace` in the C locale.
-@inlinable
-func isCSpace(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
-
 /// `string2d`: what Redis accepts as a float argument (ZADD scores, INCRBYFLOAT-like double
 /// arguments, ZRANGEBYSCORE bounds after the `(` is stripped). It is `strtod` over the whole
 /// text: decimal, exponent, hex floats (`0x1p4`), `inf`/`infinity` with optional sign; but no

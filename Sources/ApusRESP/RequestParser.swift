@@ -287,92 +287,20 @@ public final class RequestParser {
         return finish()
     }
 
-    /// sdssplitargs: blanks separate arguments; "double quotes" take \n \r \t \b \a \xHH and
-    /// \<any> escapes; 'single quotes' take only \'; a closing quote must be followed by a
-    /// blank or the end. Quotes may start mid-argument (`a"b c"` is one argument `ab c`).
-    /// The line has no NUL byte (the newline search stops there), so reading past its end as
-    /// 0 reproduces the C string's terminator exactly.
+    /// Splits an inline line into `views` over the scratch buffer (sdssplitargs).
     private func splitArguments(_ line: UnsafeRawBufferPointer) -> Bool {
         let length = line.count
         argumentCount = 0
         if length == 0 { return true }
-        // Unescaping never lengthens text, so the line's length bounds the output.
         if scratchCapacity < length {
             scratch?.deallocate()
             scratchCapacity = Swift.max(length, 256)
             scratch = .allocate(byteCount: scratchCapacity, alignment: 8)
         }
         let out = scratch!
-        @inline(__always) func at(_ i: Int) -> UInt8 { i < length ? line[i] : 0 }
-        var p = 0
-        var o = 0
-        while true {
-            while p < length && isCSpace(line[p]) { p += 1 }
-            if p >= length { return true }
-            let start = o
-            var inDouble = false, inSingle = false, done = false
-            while !done {
-                let c = at(p)
-                if inDouble {
-                    if c == UInt8(ascii: "\\") && at(p + 1) == UInt8(ascii: "x"),
-                       let high = hexValue(at(p + 2)), let low = hexValue(at(p + 3)) {
-                        out.storeBytes(of: high << 4 | low, toByteOffset: o, as: UInt8.self)
-                        o += 1
-                        p += 3
-                    } else if c == UInt8(ascii: "\\") && at(p + 1) != 0 {
-                        p += 1
-                        let escaped: UInt8
-                        switch at(p) {
-                        case UInt8(ascii: "n"): escaped = 0x0A
-                        case UInt8(ascii: "r"): escaped = 0x0D
-                        case UInt8(ascii: "t"): escaped = 0x09
-                        case UInt8(ascii: "b"): escaped = 0x08
-                        case UInt8(ascii: "a"): escaped = 0x07
-                        case let other: escaped = other
-                        }
-                        out.storeBytes(of: escaped, toByteOffset: o, as: UInt8.self)
-                        o += 1
-                    } else if c == UInt8(ascii: "\"") {
-                        let next = at(p + 1)
-                        if next != 0 && !isCSpace(next) { return false }
-                        done = true
-                    } else if c == 0 {
-                        return false
-                    } else {
-                        out.storeBytes(of: c, toByteOffset: o, as: UInt8.self)
-                        o += 1
-                    }
-                } else if inSingle {
-                    if c == UInt8(ascii: "\\") && at(p + 1) == UInt8(ascii: "'") {
-                        p += 1
-                        out.storeBytes(of: UInt8(ascii: "'"), toByteOffset: o, as: UInt8.self)
-                        o += 1
-                    } else if c == UInt8(ascii: "'") {
-                        let next = at(p + 1)
-                        if next != 0 && !isCSpace(next) { return false }
-                        done = true
-                    } else if c == 0 {
-                        return false
-                    } else {
-                        out.storeBytes(of: c, toByteOffset: o, as: UInt8.self)
-                        o += 1
-                    }
-                } else {
-                    switch c {
-                    // Only these end an unquoted argument: '\v' and '\f' are kept inside it,
-                    // although they count as blanks between arguments.
-                    case 0x20, 0x0A, 0x0D, 0x09, 0x00: done = true
-                    case UInt8(ascii: "\""): inDouble = true
-                    case UInt8(ascii: "'"): inSingle = true
-                    default:
-                        out.storeBytes(of: c, toByteOffset: o, as: UInt8.self)
-                        o += 1
-                    }
-                }
-                if p < length { p += 1 }
-            }
+        return ApusRESP.splitArguments(line, into: out) { start, end in
             if argumentCount == viewCapacity { growViews(atLeast: argumentCount + 1, keeping: argumentCount) }
-            views[argumentCount] = UnsafeRawBufferPointer(start: out + start, count: o - start)
+            views[argumentCount] = UnsafeRawBufferPointer(start: out + start, count: end - start)
             argumentCount += 1
         }
     }
@@ -415,15 +343,5 @@ public final class RequestParser {
             scratch = nil
             scratchCapacity = 0
         }
-    }
-}
-
-@inline(__always)
-private func hexValue(_ c: UInt8) -> UInt8? {
-    switch c {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-    default: return nil
     }
 }
