@@ -250,3 +250,31 @@ extension CommandContext {
         client.blockedOn = waiter
     }
 }
+
+extension CommandContext {
+    /// A blocking command's timeout argument in seconds (fractions allowed) as an absolute
+    /// deadline in ms, 0 meaning forever: Redis's getTimeoutFromObjectOrReply with its errors.
+    public mutating func blockingTimeoutArgument(_ i: Int) -> Int64? {
+        guard let seconds = parseLongDouble(args[i]) else {
+            reply.error("ERR timeout is not a float or out of range")
+            return nil
+        }
+        let millis = (seconds * 1000).rounded(.up)
+        guard millis <= LongDouble(Int64.max) else {
+            reply.error("ERR timeout is out of range")
+            return nil
+        }
+        // ceil(-0.5 ms) is -0: a timeout of zero (forever), as in Redis.
+        guard millis >= 0 else {
+            reply.error("ERR timeout is negative")
+            return nil
+        }
+        let value = Int64(millis)
+        if value == 0 { return 0 }
+        guard value <= Int64.max - now else {
+            reply.error("ERR timeout is out of range")
+            return nil
+        }
+        return value + now
+    }
+}

@@ -221,8 +221,8 @@ public enum InfoCommand {
             ("mem_aof_buffer", "0"),
             ("mem_allocator", "libc"),
             ("active_defrag_running", "0"),
-            ("lazyfree_pending_objects", "0"),
-            ("lazyfreed_objects", "0"),
+            ("lazyfree_pending_objects", "\(LazyFree.shared.pending.load(ordering: .relaxed))"),
+            ("lazyfreed_objects", "\(LazyFree.shared.freed.load(ordering: .relaxed) - s.lazyfreedAtReset)"),
             ("apus_keyspace_entry_bytes", "\(dataset)"),
             ("apus_keyspace_table_bytes", "\(overhead)"),
         ]

@@ -8,7 +8,7 @@ import NIOCore
 public enum KeyCommands {
     public static func register(into registry: CommandRegistry) {
         registry.register("del", del)
-        registry.register("unlink", del)
+        registry.register("unlink", unlink)
         registry.register("exists", exists)
         registry.register("touch", touch)
         registry.register("type", type)
@@ -54,10 +54,19 @@ public enum KeyCommands {
     /// DEL and UNLINK. Both free values inline: there is no lazy-free thread yet (UNLINK of a
     /// large collection will want one once collections exist).
     static func del(_ c: inout CommandContext) {
+        delete(&c, lazily: c.server.lazyUserDel.load(ordering: .relaxed))
+    }
+
+    /// UNLINK: DEL that frees big values in the background (Redis's dbAsyncDelete).
+    static func unlink(_ c: inout CommandContext) {
+        delete(&c, lazily: true)
+    }
+
+    static func delete(_ c: inout CommandContext, lazily: Bool) {
         let now = c.now
         var deleted = 0
         c.db.forEachKey(c.args.dropFirst(1)) { key, shard, hash in
-            if shard.deleteKey(key, hash: hash, now: now) {
+            if shard.deleteKey(key, hash: hash, now: now, lazily: lazily) {
                 deleted += 1
                 c.keyModified(key)
             }

@@ -28,33 +28,35 @@ public enum ServerCommands {
 
     /// FLUSHALL/FLUSHDB [ASYNC|SYNC]: both modes free synchronously for now (no lazy-free
     /// thread yet); the observable result is the same.
-    static func parseFlushMode(_ c: inout CommandContext) -> Bool {
+    /// FLUSHALL/FLUSHDB [ASYNC|SYNC]: whether to free in the background (no option:
+    /// `lazyfree-lazy-user-flush`); nil after replying a syntax error.
+    static func parseFlushMode(_ c: inout CommandContext) -> Bool? {
         guard c.args.count <= 2 else {
             c.syntaxError()
-            return false
+            return nil
         }
-        if c.args.count == 2 && !(c.args.isToken(1, "async") || c.args.isToken(1, "sync")) {
-            c.syntaxError()
-            return false
-        }
-        return true
+        if c.args.count == 1 { return c.server.lazyUserFlush.load(ordering: .relaxed) }
+        if c.args.isToken(1, "async") { return true }
+        if c.args.isToken(1, "sync") { return false }
+        c.syntaxError()
+        return nil
     }
 
     static func flushall(_ c: inout CommandContext) {
-        guard parseFlushMode(&c) else { return }
+        guard let lazily = parseFlushMode(&c) else { return }
         var removed = 0
         for db in c.server.keyspace.databases {
             removed += db.keyCount
-            db.removeAll()
+            db.removeAll(lazily: lazily)
         }
         c.addDirty(removed + 1)
         c.reply.ok()
     }
 
     static func flushdb(_ c: inout CommandContext) {
-        guard parseFlushMode(&c) else { return }
+        guard let lazily = parseFlushMode(&c) else { return }
         let removed = c.db.keyCount
-        c.db.removeAll()
+        c.db.removeAll(lazily: lazily)
         c.addDirty(removed)
         c.reply.ok()
     }
@@ -212,6 +214,7 @@ public enum ServerCommands {
         c.server.updatePeakMemory()
         for db in c.server.keyspace.databases { for shard in db.shards { shard.lock.withLockVoid { shard.expiredKeys = 0 } } }
         c.server.statsResetMillis = currentTimeMillis()
+        c.server.lazyfreedAtReset = LazyFree.shared.freed.load(ordering: .relaxed)
         c.reply.ok()
     }
 

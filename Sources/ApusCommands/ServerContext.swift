@@ -45,6 +45,12 @@ public final class ServerContext: @unchecked Sendable {
     public var startupMemory = 0
     /// When the statistics were last reset (CONFIG RESETSTAT).
     public var statsResetMillis = currentTimeMillis()
+    /// `lazyfreed_objects` counts from here (CONFIG RESETSTAT).
+    public var lazyfreedAtReset = 0
+    /// `lazyfree-lazy-user-del` (DEL behaves like UNLINK) and `lazyfree-lazy-user-flush`
+    /// (FLUSHALL/FLUSHDB without SYNC or ASYNC free in the background).
+    public let lazyUserDel = Atomic<Bool>(false)
+    public let lazyUserFlush = Atomic<Bool>(false)
     public private(set) var workers: [Worker] = []
     public weak var control: (any ServerControl)?
     public let startTimeMillis = currentTimeMillis()
@@ -113,6 +119,9 @@ public final class ServerContext: @unchecked Sendable {
         limits.listMaxListpackSize = config.int("list-max-listpack-size")
         limits.listCompressDepth = config.int("list-compress-depth")
         settingsLock.withLockVoid { _collectionLimits = limits }
+        lazyUserDel.store(config.string("lazyfree-lazy-user-del") == "yes", ordering: .relaxed)
+        lazyUserFlush.store(config.string("lazyfree-lazy-user-flush") == "yes", ordering: .relaxed)
+        LazyFree.shared.lazyExpire.store(config.string("lazyfree-lazy-expire") == "yes", ordering: .relaxed)
         slowlogThresholdMicros.store(s.slowlogThresholdMicros, ordering: .relaxed)
         latencyTracking.store(config.string("latency-tracking") == "yes", ordering: .relaxed)
         slowlog.trim(to: s.slowlogMaxLength)

@@ -138,11 +138,12 @@ public enum KeyExpiry: Sendable, Equatable {
 // MARK: Shard-local Ops (the shard's lock is held)
 
 extension Shard {
-    /// DEL/UNLINK of one key. An expired key is reclaimed first, so it counts as not deleted.
+    /// DEL/UNLINK of one key (a big value freed in the background when `lazily`). An expired
+    /// key is reclaimed first, so it counts as not deleted.
     @inlinable
-    public func deleteKey(_ key: UnsafeRawBufferPointer, hash: UInt64, now: Int64) -> Bool {
+    public func deleteKey(_ key: UnsafeRawBufferPointer, hash: UInt64, now: Int64, lazily: Bool = false) -> Bool {
         guard lookup(key, hash: hash, now: now) != nil else { return false }
-        return delete(key, hash: hash)
+        return delete(key, hash: hash, lazily: lazily)
     }
 
     /// The live entry for `key`, its access clock set to `accessClock` when given (a read or

@@ -104,8 +104,8 @@ public final class Database: @unchecked Sendable {
 
     /// Deletes every key (shards locked one at a time; FLUSHDB needs no cross-shard atomicity
     /// beyond what Redis gives a concurrent reader).
-    public func removeAll() {
-        for shard in shards { shard.lock.withLockVoid { shard.removeAll() } }
+    public func removeAll(lazily: Bool = false) {
+        for shard in shards { shard.lock.withLockVoid { shard.removeAll(lazily: lazily) } }
     }
 }
 

@@ -82,11 +82,15 @@ public final class Shard: @unchecked Sendable {
     /// Deletes `key`; returns whether it existed.
     @inlinable
     @discardableResult
-    public func delete(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Bool {
+    public func delete(_ key: UnsafeRawBufferPointer, hash: UInt64, lazily: Bool = false) -> Bool {
         guard let entry = table.remove(key, hash: hash) else { return false }
         entryBytes &-= entry.allocatedSize
         if entry.hasExpire { expiresCount &-= 1 }
-        Shard.free(entry)
+        if lazily && LazyFree.isBig(entry) {
+            LazyFree.shared.free(entry)
+        } else {
+            Shard.free(entry)
+        }
         return true
     }
 
@@ -94,7 +98,7 @@ public final class Shard: @unchecked Sendable {
     @usableFromInline
     func expireEntry(_ entry: Entry, hash: UInt64) {
         let key = entry.key
-        _ = delete(key, hash: hash)
+        _ = delete(key, hash: hash, lazily: LazyFree.shared.lazyExpire.load(ordering: .relaxed))
         expiredKeys &+= 1
     }
 
@@ -102,9 +106,15 @@ public final class Shard: @unchecked Sendable {
     public var expiredKeys = 0
 
     /// Removes every key.
-    public func removeAll() {
-        table.removeAll { Shard.free($0) }
-        table = KeyTable()
+    public func removeAll(lazily: Bool = false) {
+        if lazily {
+            var detached = KeyTable()
+            swap(&detached, &table)
+            LazyFree.shared.free(detached)
+        } else {
+            table.removeAll { Shard.free($0) }
+            table = KeyTable()
+        }
         expiresCount = 0
         entryBytes = 0
         expireCursor = 0
