@@ -10,5 +10,6 @@ public enum CommandFamilies {
         DebugCommands.register(into: registry)
         KeyCommands.register(into: registry)
         BitmapCommands.register(into: registry)
+        SetCommands.register(into: registry)
     }
 }
