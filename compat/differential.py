@@ -38,9 +38,16 @@ from resp import (  # noqa: E402
 # ---------------------------------------------------------------------------------------
 
 ALLOWLIST = {
-    "set_listpack": "OBJECT ENCODING of a small set of non-integers: Redis 7.2 says listpack "
-                    "(set-max-listpack-entries), the 7.0 oracle hashtable; accepted only after "
-                    "TYPE confirms the key is a set on both servers",
+    "v72_rank": "ZRANK/ZREVRANK with a 4th argument: 7.2's WITHSCORE (syntax error for any "
+                "other word) where the 7.0 oracle replies wrong number of arguments",
+    "srandmember": "SRANDMEMBER/ZRANDMEMBER pick random members: same reply type and length, "
+                   "distinct members for a positive count",
+    "sscan": "SSCAN/ZSCAN/HSCAN pages: cursors are implementation-defined; complete pages "
+             "(cursor 0 on both) are compared as multisets",
+    "v72_listpack": "OBJECT ENCODING of a small set of non-integers or a small list: Redis 7.2 "
+                    "says listpack (set-max-listpack-*, list-max-listpack-size), the 7.0 oracle "
+                    "hashtable / quicklist; accepted only after TYPE confirms the key is a set / "
+                    "list on both servers",
     "ttl": "TTL/PTTL/EXPIRETIME/PEXPIRETIME of relative expires: the two servers receive the "
            "command a few microseconds apart and TTL rounds to seconds; integers compared "
            "within a tolerance (1 s / 1500 ms), negative results (-1/-2) exactly.",
@@ -283,8 +290,12 @@ def classify(args):
         return "spop"
     if name == b"SRANDMEMBER":
         return "srandmember"
-    if name == b"SSCAN":
+    if name in (b"SSCAN", b"ZSCAN", b"HSCAN"):
         return "sscan"
+    if name == b"ZRANDMEMBER":
+        return "srandmember"
+    if name in (b"ZRANK", b"ZREVRANK") and len(args) == 4:
+        return "v72_rank"
     if name == b"KEYS":
         return "sorted"
     if name == b"SCAN":
@@ -544,6 +555,9 @@ class Generator:
         if self.pending:
             return self.pending.pop(0)
         op = self.pick()()
+        if op.special is None and len(op.args) == 3 and op.args[0].upper() == b"OBJECT" \
+                and op.args[1].upper() == b"ENCODING":
+            op.special = "encoding"
         if op.special is None and op.cmp != "v72":
             op.cmp = classify(op.args)
             if op.cmp == "ttl":
@@ -1419,7 +1433,10 @@ class Comparator:
                 positive = int(op.args[2]) > 0
             except (IndexError, ValueError):
                 positive = False
-            if positive and len(set(x.raw for x in na.v)) != len(na.v):
+            members = [x.raw for x in na.v]
+            if len(op.args) > 3 and op.args[3].upper() == b"WITHSCORES" and all(x.t != "*" for x in na.v):
+                members = members[::2]  # RESP2 ZRANDMEMBER ... WITHSCORES: member, score, ...
+            if positive and len(set(members)) != len(members):
                 return "repeated members with a positive count"
         return None
 
@@ -1436,6 +1453,15 @@ class Comparator:
             if sorted(x.raw for x in ea.items()) != sorted(x.raw for x in er.items()):
                 return "different members"
         return None
+
+    def c_v72_rank(self, op, na, nr):
+        """ZRANK/ZREVRANK key member <4th>: Redis 7.2 added WITHSCORE (arity -3), 7.0 refuses
+        any fourth argument with a wrong-arity error; then Apus answers as 7.2 does."""
+        if nr.t == "-" and b"wrong number of arguments" in nr.raw:
+            if op.args[3].upper() == b"WITHSCORE":
+                return None if na.t in "*_" or (na.t == "*" and na.is_null) else "not a 7.2 WITHSCORE reply"
+            return None if na.raw == b"-ERR syntax error\r\n" else "not 7.2's syntax error"
+        return "replies differ"
 
     def c_randomkey(self, op, na, nr):
         e = self._errors(na, nr)
@@ -1960,13 +1986,16 @@ class Runner:
 
     def run_encoding(self, op):
         """OBJECT ENCODING, alone (never in a batch) so the key's type can be asked right
-        after it: Redis 7.2 keeps small sets of strings as `listpack` where the 7.0 oracle
-        says `hashtable` (ALLOWLIST "set_listpack"); any other difference is a mismatch."""
+        after it: Redis 7.2 keeps small sets of strings and small lists as `listpack` where
+        the 7.0 oracle says `hashtable` / `quicklist` (ALLOWLIST "v72_listpack"); any other
+        difference is a mismatch."""
         ra, rr = self.both(self.encode(op))
         a, r = ra[0], rr[0]
-        if a != r and a.endswith(b"listpack\r\n") and r.endswith(b"hashtable\r\n") and len(op.args) == 3:
+        if a != r and a.endswith(b"listpack\r\n") and len(op.args) == 3 and (
+                r.endswith(b"hashtable\r\n") or r.endswith(b"quicklist\r\n")):
             ta, tr = self.both(encode_command([b"TYPE", op.args[2]]))
-            if ta[0] == tr[0] == b"+set\r\n":
+            expected = b"+set\r\n" if r.endswith(b"hashtable\r\n") else b"+list\r\n"
+            if ta[0] == tr[0] == expected:
                 self.ops += 1
                 self.logop(op, a, r)
                 return True

@@ -11,5 +11,6 @@ public enum CommandFamilies {
         KeyCommands.register(into: registry)
         BitmapCommands.register(into: registry)
         SetCommands.register(into: registry)
+        SortedSetCommands.register(into: registry)
     }
 }
