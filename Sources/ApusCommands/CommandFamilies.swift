@@ -12,5 +12,6 @@ public enum CommandFamilies {
         BitmapCommands.register(into: registry)
         SetCommands.register(into: registry)
         SortedSetCommands.register(into: registry)
+        HashCommands.register(into: registry)
     }
 }

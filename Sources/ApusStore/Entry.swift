@@ -29,6 +29,9 @@ public enum StringEncoding: UInt8, Sendable {
     case int = 0
     case embstr = 1
     case raw = 2
+    /// "int" too, but a private object rather than one of Redis's shared integers 0..9999:
+    /// what COPY makes (dupStringObject), so OBJECT REFCOUNT answers 1 for it.
+    case unsharedInt = 3
 }
 
 /// One key-value pair of the keyspace: a single heap block, no class references.

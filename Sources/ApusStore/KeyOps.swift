@@ -37,7 +37,7 @@ extension Entry {
     public var encodingName: StaticString {
         if type == .string {
             switch StringEncoding(rawValue: encoding) {
-            case .int: return "int"
+            case .int, .unsharedInt: return "int"
             case .embstr: return "embstr"
             case .raw, nil: return "raw"
             }
@@ -64,6 +64,7 @@ extension Entry {
         let new: Entry
         if type == .string {
             new = copy(key: newKey, expireAt: expireAt)
+            if encoding == StringEncoding.int.rawValue { new.encoding = StringEncoding.unsharedInt.rawValue }
         } else {
             guard let source = object as? any CollectionValue else { return nil }
             new = Entry.allocate(key: newKey, object: source.duplicate(), type: type, encoding: encoding,

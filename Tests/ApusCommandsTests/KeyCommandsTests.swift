@@ -722,6 +722,12 @@ private let past = currentTimeMillis() - 10_000
         #expect(h.send("OBJECT", "REFCOUNT", "neg") == ":1\r\n")
         #expect(h.send("OBJECT", "REFCOUNT", "s") == ":1\r\n")
         #expect(h.send("OBJECT", "REFCOUNT", "nothing") == "$-1\r\n")
+        // COPY duplicates the object (dupStringObject): a private int, even after RENAME.
+        #expect(h.send("COPY", "small", "copied") == ":1\r\n")
+        #expect(h.send("OBJECT", "REFCOUNT", "copied") == ":1\r\n")
+        #expect(h.send("OBJECT", "ENCODING", "copied") == "$3\r\nint\r\n")
+        h.send("RENAME", "copied", "renamed")
+        #expect(h.send("OBJECT", "REFCOUNT", "renamed") == ":1\r\n")
     }
 
     @Test func objectIdletimeAndFreqUnderLRU() {

@@ -269,4 +269,23 @@ extension Harness {
         // redis-server 7.2.4: DEBUG DIGEST-VALUE zz
         #expect(h.send("DEBUG", "DIGEST-VALUE", "zz") == "*1\r\n+f15f16edb0e2ff536dcd2aee785d1a1ccdfa89b3\r\n")
     }
+
+    /// Lex ranges over members with different scores: Redis walks forward from the first
+    /// member at least min while members stay within max, in both encodings (a binary search
+    /// for the end would also take `1.5` and `abc` after `long:...`). Replies from redis-server.
+    /// (Where a range *starts* on such a set depends on the skiplist's random levels in
+    /// Redis — ZREVRANGEBYLEX, ZLEXCOUNT — so only walk-determined answers are asserted.)
+    @Test func lexRangesOverMixedScoresWalkLikeRedis() {
+        let h = Harness()
+        let long = "long:" + String(repeating: "x", count: 50)
+        for key in ["packed", "full"] {
+            if key == "full" { h.send("CONFIG", "SET", "zset-max-listpack-entries", "0") }
+            h.send("ZADD", key, "-17", "-1", "-12", long, "-10", "1.5", "20", "abc")
+            #expect(h.send("ZRANGEBYLEX", key, "[", "(c") == "*1\r\n$2\r\n-1\r\n")
+            #expect(h.send("ZREMRANGEBYLEX", key, "[", "(c") == ":1\r\n")
+            #expect(h.send("ZCARD", key) == ":3\r\n")
+        }
+        #expect(h.send("OBJECT", "ENCODING", "packed") == "$8\r\nlistpack\r\n")
+        #expect(h.send("OBJECT", "ENCODING", "full") == "$8\r\nskiplist\r\n")
+    }
 }

@@ -424,7 +424,11 @@ public final class ZSetObject: CollectionValue {
     /// max: where a forward walk from `start` stops.
     public func forwardEnd<S: ZRangeSpec>(from start: Int, in range: S) -> Int {
         guard start < count else { return Swift.max(start, count) }
-        if isPacked {
+        // A lex range over members with different scores is not monotonic in rank order;
+        // Redis walks from the start while elements are within max (zslDeleteRangeByLex,
+        // ZRANGEBYLEX), so a binary search could answer differently. Score ranges are
+        // monotonic: search.
+        if isPacked || !S.isMonotonicInRank {
             var end = start
             forEach(fromRank: start) { member, score in
                 guard range.lteMax(score, member) else { return false }
@@ -440,7 +444,7 @@ public final class ZSetObject: CollectionValue {
     /// range's min: where a backward walk from `start` stops.
     public func backwardStart<S: ZRangeSpec>(from start: Int, in range: S) -> Int {
         guard start >= 0 else { return 0 }
-        if isPacked {
+        if isPacked || !S.isMonotonicInRank {
             var first = start &+ 1
             forEach(fromRank: start, reverse: true) { member, score in
                 guard range.gteMin(score, member) else { return false }
@@ -627,6 +631,9 @@ public enum ZAddResult: Equatable, Sendable {
 /// A range of a sorted set's order for the zzl*/zsl* range searches: elements in it are at
 /// least its min and at most its max.
 public protocol ZRangeSpec {
+    /// Whether membership is monotonic in rank order (score ranges), so range ends can be
+    /// binary-searched; lex ranges are monotonic only when all scores are equal.
+    static var isMonotonicInRank: Bool { get }
     /// The spec can match nothing (min above max, or equal with an exclusive end).
     var isEmpty: Bool { get }
     func gteMin(_ score: Double, _ member: UnsafeRawBufferPointer) -> Bool
@@ -635,6 +642,7 @@ public protocol ZRangeSpec {
 
 /// A score range (zrangespec): ZRANGEBYSCORE, ZCOUNT, ZREMRANGEBYSCORE.
 public struct ZScoreRange: ZRangeSpec, Sendable {
+    public static var isMonotonicInRank: Bool { true }
     public var min: Double
     public var max: Double
     public var minExclusive: Bool
@@ -700,6 +708,7 @@ public enum ZLexBound {
 
 /// A lex range (zlexrangespec): ZRANGEBYLEX, ZLEXCOUNT, ZREMRANGEBYLEX.
 public struct ZLexRange: ZRangeSpec {
+    public static var isMonotonicInRank: Bool { false }
     public var min: ZLexBound
     public var max: ZLexBound
 
