@@ -54,6 +54,8 @@ public struct KeyTable: ~Copyable {
     @usableFromInline var rehashBudget: Int
     /// Drained slots (counted like `rehashDone`) whose pages were given back to the OS.
     @usableFromInline var rehashReleased: Int
+    /// After a refused shrink, the count below which shrinking is considered again (0: any).
+    @usableFromInline var shrinkCheckBelow: Int
 
     /// Smallest allocated capacity; an empty table allocates nothing.
     public static let minimumCapacity = 8
@@ -68,6 +70,7 @@ public struct KeyTable: ~Copyable {
         rehashDone = 0
         rehashBudget = 0
         rehashReleased = 0
+        shrinkCheckBelow = 0
     }
 
     deinit {
@@ -138,6 +141,7 @@ public struct KeyTable: ~Copyable {
             if main.base == nil {
                 main = KeySlotArray(capacity: KeyTable.minimumCapacity)
             } else if main.count &+ 1 > main.maxLoad {
+                shrinkCheckBelow = 0
                 startResize(to: KeyTable.capacity(for: main.count &+ 1))
             }
         }
@@ -200,6 +204,7 @@ public struct KeyTable: ~Copyable {
         rehashDone = 0
         rehashBudget = 0
         rehashReleased = 0
+        shrinkCheckBelow = 0
     }
 
     // MARK: Resizing
@@ -217,10 +222,41 @@ public struct KeyTable: ~Copyable {
     mutating func shrinkIfSparse() {
         let capacity = main.capacity
         guard capacity > KeyTable.minimumCapacity, main.count < capacity / 8 else { return }
+        guard shrinkCheckBelow == 0 || main.count < shrinkCheckBelow || main.count == 0 else { return }
         // At most 16× at once, since the drain budget grows with the capacity ratio; an empty
         // table has nothing to drain and goes straight to the minimum.
         let floor = main.count == 0 ? KeyTable.minimumCapacity : capacity / 16
-        startResize(to: Swift.max(KeyTable.capacity(for: main.count), floor))
+        var newCapacity = Swift.max(KeyTable.capacity(for: main.count), floor)
+        // Keys deleted in SCAN order (position order) leave the survivors in a narrow band of
+        // positions, and homes keep position order: a table sized by the count alone would
+        // pack them into one long run that every probe walks. Take the smallest size that
+        // spreads them; if that is no shrink, wait until half of them are gone.
+        while newCapacity < capacity && main.count > 0 && packsTooDensely(into: newCapacity) { newCapacity &*= 2 }
+        guard newCapacity < capacity else {
+            shrinkCheckBelow = main.count / 2
+            return
+        }
+        shrinkCheckBelow = 0
+        startResize(to: newCapacity)
+    }
+
+    /// Whether moving `main`'s entries into `newCapacity` slots would fill some 64-slot window
+    /// of it beyond the maximum load (3/4).
+    @usableFromInline
+    func packsTooDensely(into newCapacity: Int) -> Bool {
+        let window = Swift.min(64, newCapacity)
+        let limit = window &- window / 4
+        var shift = 0
+        while (main.capacity >> shift) > newCapacity { shift &+= 1 }
+        var counts = [Int](repeating: 0, count: newCapacity / window)
+        for i in 0 ..< main.capacity {
+            let slot = main[i]
+            guard slot != KeySlot.empty else { continue }
+            let w = (main.home(ofSlot: slot, at: i) >> shift) / window
+            counts[w] &+= 1
+            if counts[w] > limit { return true }
+        }
+        return false
     }
 
     /// Starts moving `main` into a new array of `newCapacity` slots.
