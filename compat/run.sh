@@ -141,7 +141,7 @@ if [ "${COMPAT_AGAINST_REDIS:-0}" = 1 ]; then
   step "pytest against redis-server" env APUS_HOST=127.0.0.1 APUS_PORT="$redis_port" \
     "$PYTHON" -m pytest -q -rs --tb=short -p no:cacheprovider -p no:benchmark test_*.py ${PYTEST_ARGS:-}
 fi
-step "pytest against Apus" env APUS_HOST=127.0.0.1 APUS_PORT="$apus_port" \
+step "pytest against Apus" env APUS_HOST=127.0.0.1 APUS_PORT="$apus_port" HLL_ORACLE="127.0.0.1:$redis_port" \
   "$PYTHON" -m pytest -q -rs --tb=short -p no:cacheprovider -p no:benchmark test_*.py ${PYTEST_ARGS:-}
 server_alive
 

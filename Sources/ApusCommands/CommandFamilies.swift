@@ -10,8 +10,11 @@ public enum CommandFamilies {
         DebugCommands.register(into: registry)
         KeyCommands.register(into: registry)
         BitmapCommands.register(into: registry)
+        ListCommands.register(into: registry)
+        BlockingCommands.register(into: registry)
         SetCommands.register(into: registry)
         SortedSetCommands.register(into: registry)
         HashCommands.register(into: registry)
+        HyperLogLogCommands.register(into: registry)
     }
 }

@@ -1,3 +1,4 @@
+import ApusConfig
 import ApusRESP
 import ApusStore
 import Dispatch
@@ -28,6 +29,14 @@ public enum DebugCommands {
         if c.args.isToken(1, "digest") && n == 2 { return digest(&c) }
         if c.args.isToken(1, "digest-value") && n >= 2 { return digestValue(&c) }
         if c.args.isToken(1, "protocol") && n == 3 { return protocolReply(&c) }
+        if c.args.isToken(1, "quicklist-packed-threshold") && n == 3 {
+            // Elements at least this big get their own (plain) quicklist node; Redis's tests
+            // lower it to exercise plain nodes without huge values.
+            guard let bytes = parseMemory(c.string(2)), ListPackedThreshold.set(bytes) else {
+                return c.reply.error("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
+            }
+            return c.reply.ok()
+        }
         if c.args.isToken(1, "log") && n == 3 {
             print("DEBUG LOG: \(c.string(2))")
             return c.reply.ok()
@@ -54,6 +63,9 @@ public enum DebugCommands {
             "    Reply with a test value of the specified type. <type> can be: string,",
             "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
             "    true, false.",
+            "QUICKLIST-PACKED-THRESHOLD <size>",
+            "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+            "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not",
             "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -85,6 +97,14 @@ public enum DebugCommands {
             let idle = lruIdleSeconds(accessClock: entry.accessClock, nowMillis: now)
             let address = String(UInt(bitPattern: entry.pointer), radix: 16)
             line = "Value at:0x\(address) refcount:1 encoding:\(entry.encodingName) serializedlength:\(serializedLength(entry)) lru:\(lru) lru_seconds_idle:\(idle)"
+            if entry.type == .list, let list = entry.collection(ListObject.self), list.encoding == .quicklist {
+                // debug.c's quicklist extras: nodes, average fill, fill setting, compression.
+                let hundredths = Int((Double(list.count) / Double(max(list.nodeCount, 1)) * 100).rounded())
+                let cents = hundredths % 100
+                let average = "\(hundredths / 100).\(cents < 10 ? "0" : "")\(cents)"
+                line! += " ql_nodes:\(list.nodeCount) ql_avg_node:\(average) ql_listpack_max:\(list.quicklistFill)"
+                    + " ql_compressed:\(list.quicklistCompressDepth != 0 ? 1 : 0) ql_uncompressed_size:\(list.quicklistBytes)"
+            }
         }
         if let line { c.reply.simpleString(line) } else { c.reply.error("ERR no such key") }
     }

@@ -1,6 +1,7 @@
 import ApusCommands
 import ApusConfig
 import ApusRESP
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Runs commands through the real dispatcher without sockets and returns the raw RESP replies.
@@ -26,7 +27,10 @@ final class Harness {
     }
 
     /// Sends one command (binary-safe arguments) and returns its reply bytes.
-    func raw(_ args: [[UInt8]]) -> [UInt8] {
+    func raw(_ args: [[UInt8]]) -> [UInt8] { raw(args, as: client) }
+
+    /// Sends one command as `client` (another session made by `makeClient`).
+    func raw(_ args: [[UInt8]], as client: ClientSession) -> [UInt8] {
         var reply = ReplyWriter(buffer: ByteBufferAllocator().buffer(capacity: 256), version: client.resp)
         var views: [UnsafeRawBufferPointer] = []
         let storage = args.map { bytes -> UnsafeMutableRawBufferPointer in
@@ -50,4 +54,45 @@ final class Harness {
     func send(_ args: [String]) -> String {
         String(decoding: raw(args.map { Array($0.utf8) }), as: UTF8.self)
     }
+
+    /// A second client of the same server. Replies of its blocked commands, delivered when
+    /// another client's write serves them (or CLIENT UNBLOCK), collect in `delivered`.
+    func makeClient() -> HarnessClient {
+        let session = ClientSession(id: server.clients.makeID(), remoteAddress: "127.0.0.1:5001",
+                                    localAddress: "127.0.0.1:6379", worker: server.workers[0],
+                                    authenticated: server.settings.requirePass == nil, now: 0,
+                                    keyspace: server.keyspace)
+        server.clients.add(session)
+        let other = HarnessClient(session: session)
+        session.unblockDelivery = { [weak other] buffer in
+            other?.deliver(String(decoding: buffer.readableBytesView, as: UTF8.self))
+        }
+        return other
+    }
+
+    /// Sends one command as `other`; a command that blocks replies "" (its reply is delivered later).
+    @discardableResult
+    func send(as other: HarnessClient, _ args: String...) -> String {
+        String(decoding: raw(args.map { Array($0.utf8) }, as: other.session), as: UTF8.self)
+    }
+}
+
+/// A client made by `Harness.makeClient()`.
+final class HarnessClient: @unchecked Sendable {
+    let session: ClientSession
+    private let lock = NIOLock()
+    private var replies: [String] = []
+
+    init(session: ClientSession) { self.session = session }
+
+    func deliver(_ reply: String) {
+        lock.withLockVoid {
+            replies.append(reply)
+            // What the connection does on delivery: the client is no longer blocked.
+            session.blockedOn = nil
+        }
+    }
+
+    /// Replies delivered to this client since it last blocked, oldest first.
+    var delivered: [String] { lock.withLock { replies } }
 }

@@ -1,6 +1,7 @@
 /// The size thresholds past which a small (packed) collection converts to its full encoding,
-/// with Redis's config names and defaults. Conversion is one-way, as in Redis: a collection
-/// that shrinks again keeps its full encoding.
+/// with Redis's config names and defaults. As in Redis 7.2, hashes and sets convert one way
+/// (a collection that shrinks keeps its full encoding), while a list converts back to a
+/// listpack once it fits one small node again, and STORE results start small when they fit.
 public struct CollectionLimits: Sendable, Equatable {
     /// `hash-max-listpack-entries` / `hash-max-listpack-value`
     public var hashMaxListpackEntries = 512

@@ -16,9 +16,21 @@ extension Shard {
     @inlinable
     @discardableResult
     public func deleteIfEmpty(_ entry: Entry, hash: UInt64) -> Bool {
-        guard entry.type != .string, let value = entry.object as? any CollectionValue, value.count == 0 else {
-            return false
-        }
+        guard Shard.elementCount(entry) == 0 else { return false }
         return delete(entry.key, hash: hash)
+    }
+
+    /// Elements of a collection entry (1 for a string). Each type has one final class, so
+    /// a downcast by type replaces a protocol cast on the write path of every pop.
+    @inlinable
+    static func elementCount(_ entry: Entry) -> Int {
+        switch entry.type {
+        case .string: return 1
+        case .list: return unsafeDowncast(entry.object, to: ListObject.self).count
+        case .set: return unsafeDowncast(entry.object, to: SetObject.self).count
+        case .zset: return unsafeDowncast(entry.object, to: ZSetObject.self).count
+        case .hash: return unsafeDowncast(entry.object, to: HashObject.self).count
+        default: return (entry.object as? any CollectionValue)?.count ?? 1
+        }
     }
 }
