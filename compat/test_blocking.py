@@ -102,3 +102,11 @@ def test_wrong_type_and_bad_timeout(r):
         r.execute_command("BLPOP", "k", "abc")
     with pytest.raises(redis.ResponseError, match="timeout is negative"):
         r.execute_command("BLPOP", "k", "-1")
+
+
+def test_bzpopmin_and_bzmpop(r):
+    t = push_later(0.1, "ZADD", "z", "2", "b", "1", "a")
+    assert r.bzpopmin(["z"], timeout=5) == (b"z", b"a", 1.0)
+    t.join()
+    assert r.execute_command("BZMPOP", "1", "1", "z", "MAX", "COUNT", "5") == [b"z", [[b"b", b"2"]]]
+    assert r.bzpopmax(["z"], timeout=0.1) is None

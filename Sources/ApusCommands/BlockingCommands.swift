@@ -13,6 +13,9 @@ public enum BlockingCommands {
         registry.register("blmpop", blmpop)
         registry.register("blmove", blmove)
         registry.register("brpoplpush", brpoplpush)
+        registry.register("bzpopmin", bzpopmin)
+        registry.register("bzpopmax", bzpopmax)
+        registry.register("bzmpop", bzmpop)
     }
 
     // MARK: Lists
@@ -71,5 +74,55 @@ public enum BlockingCommands {
         guard ListCommands.moveLocked(&c, from: from, to: to) == false else { return }
         guard c.mayBlock else { return c.reply.null() }
         c.block(on: [c.args[1]], type: .list, deadlineMillis: deadline, timeoutReply: .nullBulk)
+    }
+
+    // MARK: Sorted sets
+
+    /// BZPOPMIN key [key ...] timeout
+    static func bzpopmin(_ c: inout CommandContext) { blockingZPop(&c, max: false) }
+
+    /// BZPOPMAX key [key ...] timeout
+    static func bzpopmax(_ c: inout CommandContext) { blockingZPop(&c, max: true) }
+
+    static func blockingZPop(_ c: inout CommandContext, max: Bool) {
+        let last = c.args.count - 1
+        guard let deadline = c.blockingTimeoutArgument(last) else { return }
+        zpopOrBlock(&c, keys: 1 ..< last, max: max, count: 1, shape: .keyFlat, deadline: deadline)
+    }
+
+    /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: arguments checked before
+    /// the timeout, as in Redis.
+    static func bzmpop(_ c: inout CommandContext) {
+        guard let (keyCount, max, count) = SortedSetCommands.parseMpopArguments(&c, numkeysIndex: 2),
+              let deadline = c.blockingTimeoutArgument(1) else { return }
+        zpopOrBlock(&c, keys: 3 ..< 3 + keyCount, max: max, count: count, shape: .keyNested, deadline: deadline)
+    }
+
+    /// blockingGenericZpopCommand: pops from the first key holding a non-empty sorted set
+    /// (WRONGTYPE for another type met first), else blocks on all of them.
+    static func zpopOrBlock(_ c: inout CommandContext, keys: Range<Int>, max: Bool, count: Int,
+                            shape: SortedSetCommands.PopReplyShape, deadline: Int64) {
+        let db = c.db
+        let mask = db.shardMask(for: keys.lazy.map { [args = c.args] in args[$0] })
+        db.lockShards(mask)
+        defer { db.unlockShards(mask) }
+        for i in keys {
+            let key = c.args[i]
+            let hash = keyHash(key)
+            let shard = db.shard(hash: hash)
+            switch SortedSetCommands.zset(of: c.lookupWrite(shard, key, hash: hash)) {
+            case .wrongType:
+                return c.wrongType()
+            case .missing:
+                continue
+            case .zset(let zset):
+                if zset.count == 0 { continue }
+                _ = SortedSetCommands.popAndReply(&c, zset: zset, key: key, shard: shard, hash: hash, max: max,
+                                              count: count, shape: shape)
+                return
+            }
+        }
+        guard c.mayBlock else { return c.reply.nullArray() }
+        c.block(on: keys.map { c.args[$0] }, type: .zset, deadlineMillis: deadline, timeoutReply: .nullArray)
     }
 }

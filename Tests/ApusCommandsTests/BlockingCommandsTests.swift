@@ -129,4 +129,37 @@ import Testing
         h.send("SWAPDB", "0", "1")
         #expect(waiter.delivered == ["*2\r\n$1\r\nk\r\n$8\r\nfrom-db1\r\n"])
     }
+
+    @Test func bzpopminIsServedByAZaddAndRepliesKeyMemberScore() {
+        let h = Harness()
+        let waiter = h.makeClient()
+        #expect(h.send(as: waiter, "BZPOPMIN", "zk", "0") == "")
+        #expect(h.send("ZADD", "zk", "1", "a") == ":1\r\n")
+        #expect(waiter.delivered == ["*3\r\n$2\r\nzk\r\n$1\r\na\r\n$1\r\n1\r\n"])
+        #expect(h.send("EXISTS", "zk") == ":0\r\n")
+        // A list pushed to a key a zset pop waits on does not wake it.
+        h.send(as: waiter, "BZPOPMAX", "zk", "0")
+        h.send("RPUSH", "zk", "x")
+        #expect(waiter.delivered.count == 1)
+        h.send("DEL", "zk")
+        h.send("ZADD", "zk", "5", "e", "7", "g")
+        #expect(waiter.delivered.last == "*3\r\n$2\r\nzk\r\n$1\r\ng\r\n$1\r\n7\r\n")
+    }
+
+    @Test func bzmpopServesCountPairsNested() {
+        let h = Harness()
+        let waiter = h.makeClient()
+        h.send(as: waiter, "BZMPOP", "0", "1", "zk", "MAX", "COUNT", "2")
+        h.send("ZADD", "zk", "1", "a", "2", "b", "3", "c")
+        #expect(waiter.delivered == ["*2\r\n$2\r\nzk\r\n*2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"])
+        #expect(h.send("ZCARD", "zk") == ":1\r\n")
+        // Served at once when a set is there; errors as redis-server gives them.
+        #expect(h.send("BZPOPMIN", "nokey", "zk", "0") == "*3\r\n$2\r\nzk\r\n$1\r\na\r\n$1\r\n1\r\n")
+        #expect(h.send("BZMPOP", "1", "0", "zk", "MIN") == "-ERR numkeys should be greater than 0\r\n")
+        #expect(h.send("BZMPOP", "x", "1", "zk", "MIN") == "-ERR timeout is not a float or out of range\r\n")
+        #expect(h.send("BZPOPMIN", "zk", "-1") == "-ERR timeout is negative\r\n")
+        #expect(h.send("BZMPOP", "0", "1", "zk", "MIDDLE") == "-ERR syntax error\r\n")
+        h.send("SET", "s", "x")
+        #expect(h.send("BZPOPMAX", "nokey", "s", "0") == "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n")
+    }
 }
