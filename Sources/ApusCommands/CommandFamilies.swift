@@ -13,8 +13,9 @@ public enum CommandFamilies {
         ListCommands.register(into: registry)
         BlockingCommands.register(into: registry)
         SetCommands.register(into: registry)
-        SortedSetCommands.register(into: registry)
         HashCommands.register(into: registry)
+        SortedSetCommands.register(into: registry)
         HyperLogLogCommands.register(into: registry)
+        GeoCommands.register(into: registry)
     }
 }

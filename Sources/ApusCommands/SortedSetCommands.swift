@@ -159,68 +159,79 @@ public enum SortedSetCommands {
         if options.contains(.incr) && pairs > 1 {
             return c.reply.error("ERR INCR option supports a single increment-element pair")
         }
-        let isIncr = options.contains(.incr)
         withUnsafeTemporaryAllocation(of: Double.self, capacity: pairs) { scores in
             for j in 0..<pairs {
                 guard let score = parseDouble(c.args[scoreIndex + 2 * j]) else { return c.notFloat() }
                 scores[j] = score
             }
-            let key = c.args[1]
-            let limits = c.server.collectionLimits
-            enum Outcome {
-                case wrongType
-                case notANumber(changes: Int)
-                case done(added: Int, updated: Int, processed: Int, score: Double)
-            }
-            let outcome: Outcome = c.db.withShard(for: key) { shard, hash in
-                let zset: ZSetObject
-                switch SortedSetCommands.zset(of: c.lookupWrite(shard, key, hash: hash)) {
-                case .wrongType:
-                    return .wrongType
-                case .zset(let existing):
-                    zset = existing
-                    zset.maybeConvert(sizeHint: pairs, limits: limits)
-                case .missing:
-                    if options.contains(.xx) { return .done(added: 0, updated: 0, processed: 0, score: 0) }
-                    zset = ZSetObject.create(sizeHint: pairs, valueLengthHint: c.args[scoreIndex + 1].count, limits: limits)
-                    shard.insertCollection(key, zset, type: .zset, hash: hash)
-                }
-                var added = 0, updated = 0, processed = 0
-                var last = 0.0
-                for j in 0..<pairs {
-                    switch zset.add(c.args[scoreIndex + 1 + 2 * j], score: scores[j], options: options, limits: limits) {
-                    case .added(let s):
-                        added += 1
-                        processed += 1
-                        last = s
-                    case .updated(let s):
-                        updated += 1
-                        processed += 1
-                        last = s
-                    case .unchanged(let s):
-                        processed += 1
-                        last = s
-                    case .skipped:
-                        break
-                    case .notANumber:
-                        return .notANumber(changes: added + updated)
-                    }
-                }
-                return .done(added: added, updated: updated, processed: processed, score: last)
-            }
-            switch outcome {
+            addScores(&c, options: options, changed: changed, scores: UnsafeBufferPointer(scores),
+                      firstMember: scoreIndex + 1, memberStride: 2)
+        }
+    }
+
+    /// The rest of zaddGenericCommand once every score is parsed: the key lookup (WRONGTYPE),
+    /// creation or conversion, the adds, and the reply. Pair j's member is argument
+    /// `firstMember + memberStride * j`. Shared with GEOADD, which Redis runs as a ZADD of
+    /// the encoded scores (GeoCommands), so geo sets convert and reply exactly like ZADD.
+    static func addScores(_ c: inout CommandContext, options: ZAddOptions, changed: Bool,
+                          scores: UnsafeBufferPointer<Double>, firstMember: Int, memberStride: Int) {
+        let isIncr = options.contains(.incr)
+        let pairs = scores.count
+        let key = c.args[1]
+        let limits = c.server.collectionLimits
+        enum Outcome {
+            case wrongType
+            case notANumber(changes: Int)
+            case done(added: Int, updated: Int, processed: Int, score: Double)
+        }
+        let outcome: Outcome = c.db.withShard(for: key) { shard, hash in
+            let zset: ZSetObject
+            switch SortedSetCommands.zset(of: c.lookupWrite(shard, key, hash: hash)) {
             case .wrongType:
-                c.wrongType()
-            case .notANumber(let changes):
-                if changes > 0 { c.keyModified(key, changes: changes) }
-                c.reply.error("ERR resulting score is not a number (NaN)")
-            case .done(let added, let updated, let processed, let score):
-                if added + updated > 0 { c.keyModified(key, changes: added + updated) }
-                if isIncr {
-                    if processed > 0 { c.reply.double(score) } else { c.reply.null() }
-                } else {
-                    c.reply.integer(changed ? added + updated : added)
+                return .wrongType
+            case .zset(let existing):
+                zset = existing
+                zset.maybeConvert(sizeHint: pairs, limits: limits)
+            case .missing:
+                if options.contains(.xx) { return .done(added: 0, updated: 0, processed: 0, score: 0) }
+                zset = ZSetObject.create(sizeHint: pairs, valueLengthHint: c.args[firstMember].count, limits: limits)
+                shard.insertCollection(key, zset, type: .zset, hash: hash)
+            }
+            var added = 0, updated = 0, processed = 0
+            var last = 0.0
+            for j in 0..<pairs {
+                switch zset.add(c.args[firstMember + memberStride * j], score: scores[j], options: options, limits: limits) {
+                case .added(let s):
+                    added += 1
+                    processed += 1
+                    last = s
+                case .updated(let s):
+                    updated += 1
+                    processed += 1
+                    last = s
+                case .unchanged(let s):
+                    processed += 1
+                    last = s
+                case .skipped:
+                    break
+                case .notANumber:
+                    return .notANumber(changes: added + updated)
                 }
+            }
+            return .done(added: added, updated: updated, processed: processed, score: last)
+        }
+        switch outcome {
+        case .wrongType:
+            c.wrongType()
+        case .notANumber(let changes):
+            if changes > 0 { c.keyModified(key, changes: changes) }
+            c.reply.error("ERR resulting score is not a number (NaN)")
+        case .done(let added, let updated, let processed, let score):
+            if added + updated > 0 { c.keyModified(key, changes: added + updated) }
+            if isIncr {
+                if processed > 0 { c.reply.double(score) } else { c.reply.null() }
+            } else {
+                c.reply.integer(changed ? added + updated : added)
             }
         }
     }

@@ -240,24 +240,38 @@ public struct KeyTable: ~Copyable {
         startResize(to: newCapacity)
     }
 
-    /// Whether moving `main`'s entries into `newCapacity` slots would fill some 64-slot window
-    /// of it beyond the maximum load (3/4).
+    /// Whether moving `main`'s entries into `newCapacity` slots would push some entry more
+    /// than `maxShrinkDisplacement` slots past its home. Linear probing at the load a shrink
+    /// targets (at most 1/2) keeps displacements far below that, so only real clustering
+    /// trips it. The placement is simulated in home order: walking `main` from an empty slot
+    /// visits homes in ascending order (wrapping once), each entry landing at its home or
+    /// just after the previous one.
     @usableFromInline
     func packsTooDensely(into newCapacity: Int) -> Bool {
-        let window = Swift.min(64, newCapacity)
-        let limit = window &- window / 4
         var shift = 0
         while (main.capacity >> shift) > newCapacity { shift &+= 1 }
-        var counts = [Int](repeating: 0, count: newCapacity / window)
-        for i in 0 ..< main.capacity {
+        var start = 0
+        while main[start] != KeySlot.empty { start &+= 1 }  // exists: load ≤ 3/4
+        var next = Int.min
+        var previous = -1
+        var wrapped = 0
+        for step in 0 ..< main.capacity {
+            let i = (start &+ step) & main.mask
             let slot = main[i]
             guard slot != KeySlot.empty else { continue }
-            let w = (main.home(ofSlot: slot, at: i) >> shift) / window
-            counts[w] &+= 1
-            if counts[w] > limit { return true }
+            var home = main.home(ofSlot: slot, at: i) >> shift
+            if home &+ wrapped < previous &- newCapacity / 2 { wrapped &+= newCapacity }
+            home &+= wrapped
+            previous = home
+            let placed = Swift.max(home, next)
+            if placed &- home > KeyTable.maxShrinkDisplacement { return true }
+            next = placed &+ 1
         }
         return false
     }
+
+    /// See `packsTooDensely(into:)`.
+    @usableFromInline static let maxShrinkDisplacement = 32
 
     /// Starts moving `main` into a new array of `newCapacity` slots.
     @usableFromInline
