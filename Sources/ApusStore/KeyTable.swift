@@ -240,19 +240,21 @@ public struct KeyTable: ~Copyable {
         startResize(to: newCapacity)
     }
 
-    /// Whether moving `main`'s entries into `newCapacity` slots would push some entry more
-    /// than `maxShrinkDisplacement` slots past its home. Linear probing at the load a shrink
-    /// targets (at most 1/2) keeps displacements far below that, so only real clustering
-    /// trips it. The placement is simulated in home order: walking `main` from an empty slot
-    /// visits homes in ascending order (wrapping once), each entry landing at its home or
-    /// just after the previous one.
+    /// Whether moving `main`'s entries into `newCapacity` slots would form a run of occupied
+    /// slots longer than `maxShrinkRun(newCapacity)` (a miss walks a whole run). At the load a
+    /// shrink targets (at most 1/2) random homes make runs of about 3.6·log2(capacity) at
+    /// worst, so only real clustering trips it. The placement is simulated in home order:
+    /// walking `main` from an empty slot visits homes in ascending order (wrapping once), each
+    /// entry landing at its home or just after the previous one.
     @usableFromInline
     func packsTooDensely(into newCapacity: Int) -> Bool {
         var shift = 0
         while (main.capacity >> shift) > newCapacity { shift &+= 1 }
+        let limit = KeyTable.maxShrinkRun(newCapacity)
         var start = 0
         while main[start] != KeySlot.empty { start &+= 1 }  // exists: load ≤ 3/4
         var next = Int.min
+        var runStart = 0
         var previous = -1
         var wrapped = 0
         for step in 0 ..< main.capacity {
@@ -263,15 +265,23 @@ public struct KeyTable: ~Copyable {
             if home &+ wrapped < previous &- newCapacity / 2 { wrapped &+= newCapacity }
             home &+= wrapped
             previous = home
-            let placed = Swift.max(home, next)
-            if placed &- home > KeyTable.maxShrinkDisplacement { return true }
-            next = placed &+ 1
+            if home >= next {
+                runStart = home
+                next = home &+ 1
+            } else {
+                next &+= 1
+            }
+            if next &- runStart > limit { return true }
         }
         return false
     }
 
-    /// See `packsTooDensely(into:)`.
-    @usableFromInline static let maxShrinkDisplacement = 32
+    /// The longest run a shrink may create in a table of `capacity` slots (see
+    /// `packsTooDensely(into:)`): 4·log2(capacity) + 32.
+    @inlinable
+    static func maxShrinkRun(_ capacity: Int) -> Int {
+        4 &* (Int.bitWidth &- capacity.leadingZeroBitCount &- 1) &+ 32
+    }
 
     /// Starts moving `main` into a new array of `newCapacity` slots.
     @usableFromInline

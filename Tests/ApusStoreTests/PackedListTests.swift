@@ -80,4 +80,20 @@ import Testing
         let missing = Array("v1".utf8).withUnsafeBytes { key in list.withElements { $0.firstIndex(of: key, stride: 2) } }
         #expect(missing == nil)
     }
+
+    /// Packed collections are many and small: the buffer grows by about 1/8, not doubling,
+    /// and `shrinkToFit` gives the rest back.
+    @Test func capacityStaysCloseToTheBytesUsed() {
+        var list = PackedList()
+        let element = [UInt8](repeating: 7, count: 10)
+        for _ in 0 ..< 1000 { element.withUnsafeBytes { list.append($0) } }
+        #expect(list.byteCount == 1000 * 12)
+        #expect(list.allocatedBytes <= list.byteCount + list.byteCount / 4 + 64)
+        let kept = list.withElements { view in view.index(view.startIndex, offsetBy: 10) }
+        list.remove(from: kept, count: 990)
+        #expect(list.count == 10)
+        list.shrinkToFit()
+        #expect(list.allocatedBytes <= list.byteCount + 32)
+        #expect(list.withElements { view in view.allSatisfy { Array($0) == element } })
+    }
 }
