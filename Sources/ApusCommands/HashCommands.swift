@@ -304,7 +304,7 @@ public enum HashCommands {
             case .wrongType: c.wrongType()
             case .missing: c.reply.null()
             case .hash(let object):
-                var rng = SetRandomGenerator()
+                var rng = FastRandomGenerator()
                 object.withRandomPair(using: &rng) { field, _ in c.reply.bulk(field) }
             }
         }
@@ -332,7 +332,7 @@ public enum HashCommands {
                 reply.bulk(field)
                 if withValues { reply.bulk(value) }
             }
-            var rng = SetRandomGenerator()
+            var rng = FastRandomGenerator()
             if !unique || count == 1 {
                 c.reply.arrayHeader(flat ? count * 2 : count)
                 let start = c.reply.buffer.writerIndex

@@ -221,7 +221,7 @@ public enum SetCommands {
                 c.reply.null()
                 return false
             case .set(let set):
-                var rng = SetRandomGenerator()
+                var rng = FastRandomGenerator()
                 set.popRandom(using: &rng) { SetCommands.reply($0, into: &c.reply) }
                 if set.count == 0 { shard.delete(key, hash: hash) }
                 return true
@@ -263,7 +263,7 @@ public enum SetCommands {
                 return size
             }
             c.reply.setHeader(count)
-            var rng = SetRandomGenerator()
+            var rng = FastRandomGenerator()
             set.popRandom(count: count, limits: limits, using: &rng) { SetCommands.reply($0, into: &c.reply) }
             return count
         }
@@ -284,7 +284,7 @@ public enum SetCommands {
             case .wrongType: c.wrongType()
             case .missing: c.reply.null()
             case .set(let set):
-                var rng = SetRandomGenerator()
+                var rng = FastRandomGenerator()
                 set.withRandomMember(using: &rng) { SetCommands.reply($0, into: &c.reply) }
             }
         }
@@ -307,7 +307,7 @@ public enum SetCommands {
             case .set(let s): set = s
             }
             if count == 0 { return c.reply.arrayHeader(0) }
-            var rng = SetRandomGenerator()
+            var rng = FastRandomGenerator()
             let size = set.count
             if !unique || count == 1 {
                 c.reply.arrayHeader(Int(count))

@@ -99,22 +99,6 @@ public enum SortedSetCommands {
         return v
     }
 
-    /// A fast generator for ZRANDMEMBER's picks, seeded once per command.
-    struct RandomSource: RandomNumberGenerator {
-        var state: UInt64
-        init() {
-            var system = SystemRandomNumberGenerator()
-            state = system.next()
-        }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z &>> 31)
-        }
-    }
-
     // MARK: ZADD ZINCRBY
 
     static func zadd(_ c: inout CommandContext) { zaddGeneric(&c, incr: false) }
@@ -506,7 +490,7 @@ public enum SortedSetCommands {
                 case .wrongType: c.wrongType()
                 case .missing: c.reply.null()
                 case .zset(let zset):
-                    var rng = RandomSource()
+                    var rng = FastRandomGenerator()
                     zset.withRandomElement(using: &rng) { member, _ in c.reply.bulk(member) }
                 }
             }
@@ -529,7 +513,7 @@ public enum SortedSetCommands {
             }
             let count = value.magnitude
             if count == 0 { return c.reply.arrayHeader(0) }
-            var rng = RandomSource()
+            var rng = FastRandomGenerator()
             if value < 0 || count == 1 {
                 replyElementsHeader(&c.reply, count: Int(count), withScores: withScores)
                 zset.forEachRandomPick(Int(count), using: &rng) { member, score in

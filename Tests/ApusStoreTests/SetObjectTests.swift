@@ -49,7 +49,7 @@ import Testing
     @Test func intSetKeepsSortedDistinctValuesAcrossWidthUpgrades() {
         var set = IntSet()
         var model = Set<Int64>()
-        var rng = SetRandomGenerator(seed: 7)
+        var rng = FastRandomGenerator(seed: 7)
         let pools: [ClosedRange<Int64>] = [-300 ... 300, Int64(Int16.min) - 5 ... Int64(Int16.max) + 5,
                                            Int64(Int32.min) ... Int64(Int32.max), Int64.min ... Int64.max]
         for step in 0 ..< 4000 {
@@ -180,7 +180,7 @@ import Testing
     }
 
     @Test func randomOperationsMatchAModelThroughEveryEncoding() {
-        var rng = SetRandomGenerator(seed: 42)
+        var rng = FastRandomGenerator(seed: 42)
         let l = limits(intset: 20, entries: 10, value: 6)
         for round in 0 ..< 30 {
             let set = SetObject(encoding: .intset)
@@ -284,7 +284,7 @@ import Testing
     // MARK: Random members
 
     @Test func popWithCountUsesBothStrategiesAndKeepsEveryMemberOnce() {
-        var rng = SetRandomGenerator(seed: 3)
+        var rng = FastRandomGenerator(seed: 3)
         let l = CollectionLimits()
         let intsets: [String] = (1 ... 20).map { String($0) }
         let mixed: [String] = ["a"] + (2 ... 20).map { String($0) }
@@ -316,7 +316,7 @@ import Testing
     }
 
     @Test func distinctRandomMembersAreDistinctAndFromTheSet() {
-        var rng = SetRandomGenerator(seed: 11)
+        var rng = FastRandomGenerator(seed: 11)
         let ints: [String] = (0 ..< 50).map { String($0) }
         let small: [String] = (0 ..< 50).map { "s\($0)" }
         let big: [String] = (0 ..< 300).map { "h\($0)" }
@@ -339,7 +339,7 @@ import Testing
     }
 
     @Test func popSingleEmptiesTheSetInAnyEncoding() {
-        var rng = SetRandomGenerator(seed: 5)
+        var rng = FastRandomGenerator(seed: 5)
         for contents in [["1", "2", "3"], ["a", "1", "b"], (0 ..< 200).map { "h\($0)" }] {
             let set = make(contents)
             var seen = Set<[UInt8]>()

@@ -692,26 +692,3 @@ extension SetObject {
         }
     }
 }
-
-/// A small fast generator for the random picks of SPOP and SRANDMEMBER (SplitMix64), seeded
-/// from the system generator per command so a big count costs no system call per pick.
-public struct SetRandomGenerator: RandomNumberGenerator {
-    @usableFromInline var state: UInt64
-
-    @inlinable
-    public init(seed: UInt64) { state = seed }
-
-    public init() {
-        var system = SystemRandomNumberGenerator()
-        state = system.next()
-    }
-
-    @inlinable
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z &>> 31)
-    }
-}
