@@ -122,6 +122,7 @@ public final class ServerContext: @unchecked Sendable {
         lazyUserDel.store(config.string("lazyfree-lazy-user-del") == "yes", ordering: .relaxed)
         lazyUserFlush.store(config.string("lazyfree-lazy-user-flush") == "yes", ordering: .relaxed)
         LazyFree.shared.lazyExpire.store(config.string("lazyfree-lazy-expire") == "yes", ordering: .relaxed)
+        LazyFree.shared.lazyServerDel.store(config.string("lazyfree-lazy-server-del") == "yes", ordering: .relaxed)
         slowlogThresholdMicros.store(s.slowlogThresholdMicros, ordering: .relaxed)
         latencyTracking.store(config.string("latency-tracking") == "yes", ordering: .relaxed)
         slowlog.trim(to: s.slowlogMaxLength)

@@ -19,8 +19,10 @@ public final class LazyFree: @unchecked Sendable {
     public let pending = Atomic<Int>(0)
     public let freed = Atomic<Int>(0)
 
-    /// The `lazyfree-lazy-*` settings the store itself acts on (set from the config).
+    /// The `lazyfree-lazy-*` settings the store itself acts on (set from the config):
+    /// expiry, and deletions the server makes as side effects (overwrites, RENAME, STORE).
     public let lazyExpire = Atomic<Bool>(false)
+    public let lazyServerDel = Atomic<Bool>(false)
 
     /// Whether `entry`'s value is worth freeing in the background (lazyfreeGetFreeEffort).
     @inlinable

@@ -1,5 +1,6 @@
 import ApusRESP
 import NIOConcurrencyHelpers
+import Synchronization
 
 /// One lock's worth of a database: its own hash table, expiry bookkeeping and byte count.
 ///
@@ -76,17 +77,24 @@ public final class Shard: @unchecked Sendable {
         if old.hasExpire { expiresCount &-= 1 }
         if new.hasExpire { expiresCount &+= 1 }
         if new.type != .string && new.type != old.type { signalIfBlockable(new) }
-        Shard.free(old)
+        // An overwritten value (SET over a big hash, ...) is a server-side deletion too.
+        if LazyFree.shared.lazyServerDel.load(ordering: .relaxed), LazyFree.isBig(old) {
+            LazyFree.shared.free(old)
+        } else {
+            Shard.free(old)
+        }
     }
 
     /// Deletes `key`; returns whether it existed.
     @inlinable
     @discardableResult
-    public func delete(_ key: UnsafeRawBufferPointer, hash: UInt64, lazily: Bool = false) -> Bool {
+    public func delete(_ key: UnsafeRawBufferPointer, hash: UInt64, lazily: Bool? = nil) -> Bool {
         guard let entry = table.remove(key, hash: hash) else { return false }
         entryBytes &-= entry.allocatedSize
         if entry.hasExpire { expiresCount &-= 1 }
-        if lazily && LazyFree.isBig(entry) {
+        // nil: a deletion the server makes as a side effect (RENAME over a key, STORE
+        // destinations, emptied collections), lazy when `lazyfree-lazy-server-del` says so.
+        if lazily ?? LazyFree.shared.lazyServerDel.load(ordering: .relaxed), LazyFree.isBig(entry) {
             LazyFree.shared.free(entry)
         } else {
             Shard.free(entry)

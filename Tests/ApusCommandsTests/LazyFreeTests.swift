@@ -68,4 +68,28 @@ import Testing
         #expect(h.send("DEL", "a") == ":1\r\n")
         #expect(h.send("GET", "a") == "$-1\r\n")
     }
+
+    @Test func bigValuesGoInTheBackgroundOnUnlinkAndServerSideDeletes() {
+        let h = Harness()
+        func fill(_ key: String) {
+            // 200 string members: a hashtable-encoded set, worth freeing in the background.
+            h.send(["SADD", key] + (0 ..< 200).map { "member:\($0)" })
+        }
+        fill("big")
+        var before = freed()
+        #expect(h.send("UNLINK", "big") == ":1\r\n")
+        #expect(h.send("EXISTS", "big") == ":0\r\n")
+        #expect(freed() - before >= 1)
+        // A small value is freed at once even by UNLINK (not worth the queue).
+        h.send("SADD", "small", "a", "b")
+        #expect(h.send("UNLINK", "small") == ":1\r\n")
+        // lazyfree-lazy-server-del: a SET over a big set frees the old value in the background.
+        #expect(h.send("CONFIG", "SET", "lazyfree-lazy-server-del", "yes") == "+OK\r\n")
+        fill("big")
+        before = freed()
+        #expect(h.send("SET", "big", "now a string") == "+OK\r\n")
+        #expect(h.send("GET", "big") == "$12\r\nnow a string\r\n")
+        #expect(freed() - before >= 1)
+        #expect(h.send("CONFIG", "SET", "lazyfree-lazy-server-del", "no") == "+OK\r\n")
+    }
 }
