@@ -302,6 +302,11 @@ def classify(args):
     hand-written variants of nondeterministic commands are compared the right way)."""
     name = args[0].upper() if args else b""
     sub = args[1].upper() if len(args) > 1 else None
+    if name in (b"SORT", b"SORT_RO"):
+        # The sort family knows which SORT forms have an order Redis leaves to its hash
+        # tables (BY nosort / ALPHA BY on sets and sorted sets).
+        from families.sort import comparator
+        return comparator(args)
     if name == b"RANDOMKEY":
         return "randomkey"
     if name in (b"SMEMBERS", b"SINTER", b"SUNION", b"SDIFF"):

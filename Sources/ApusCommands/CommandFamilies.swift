@@ -17,5 +17,6 @@ public enum CommandFamilies {
         SortedSetCommands.register(into: registry)
         HyperLogLogCommands.register(into: registry)
         GeoCommands.register(into: registry)
+        SortCommand.register(into: registry)
     }
 }
