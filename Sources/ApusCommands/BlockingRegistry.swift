@@ -165,6 +165,21 @@ public final class BlockingRegistry: KeyReadySignal, @unchecked Sendable {
         return true
     }
 
+    /// A wait that ends unserved (timeout, CLIENT UNBLOCK) still completes its command: Redis
+    /// counts the call then (updateStatsOnUnblock), with an UNBLOCKED error when CLIENT
+    /// UNBLOCK ... ERROR ended it. Counted on `worker`, the thread ending the wait.
+    public func countUnserved(_ waiter: BlockedClient, worker: Worker, server: ServerContext, failed: Bool) {
+        let args = waiter.command.arguments
+        guard args.count > 0, let ref = server.commands.lookupRef(args[0]) else { return }
+        let id = ref.takeUnretainedValue().id
+        guard id < worker.commandCount else { return }
+        worker.counters[id].calls &+= 1
+        if failed {
+            worker.counters[id].failedCalls &+= 1
+            worker.recordError(code: "UNBLOCKED")
+        }
+    }
+
     /// The wait of client `id`, if it is blocked (CLIENT UNBLOCK).
     public func waiter(clientID id: Int) -> BlockedClient? {
         keysLock.withLock { byClient[id] }

@@ -354,6 +354,7 @@ public enum ConnectionCommands {
         guard let waiter = c.server.blocking.waiter(clientID: id), c.server.blocking.finish(waiter) else {
             return c.reply.integer(0)
         }
+        c.server.blocking.countUnserved(waiter, worker: c.worker, server: c.server, failed: asError)
         var reply = ReplyWriter(buffer: ByteBuffer(), version: waiter.client.resp)
         if asError {
             reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")

@@ -178,9 +178,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard waiter.deadlineMillis > 0 else { return }
         let delay = max(0, waiter.deadlineMillis - currentTimeMillis())
         let server = self.server
+        let worker = self.worker
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         blockTimeout = context.eventLoop.scheduleTask(in: .milliseconds(delay)) {
             guard server.blocking.finish(waiter) else { return }
+            server.blocking.countUnserved(waiter, worker: worker, server: server, failed: false)
             let (handler, context) = loopBound.value
             handler.unblocked(reply: waiter.timedOutReply(), context: context)
         }

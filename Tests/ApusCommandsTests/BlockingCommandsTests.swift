@@ -162,4 +162,23 @@ import Testing
         h.send("SET", "s", "x")
         #expect(h.send("BZPOPMAX", "nokey", "s", "0") == "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n")
     }
+
+    /// A blocked call is counted once, when its wait ends (served, unblocked, timed out), and
+    /// CLIENT UNBLOCK ... ERROR counts as a failed call with an UNBLOCKED error (redis-server).
+    @Test func blockedCallsAreCountedWhenTheirWaitEnds() {
+        let h = Harness()
+        let waiter = h.makeClient()
+        let id = "\(waiter.session.id)"
+        h.send(as: waiter, "BLPOP", "k", "0")
+        #expect(!h.send("INFO", "commandstats").contains("cmdstat_blpop"))
+        h.send("CLIENT", "UNBLOCK", id, "ERROR")
+        #expect(h.send("INFO", "commandstats").contains("cmdstat_blpop:calls=1,"))
+        #expect(h.send("INFO", "commandstats").contains("failed_calls=1"))
+        #expect(h.send("INFO", "errorstats").contains("errorstat_UNBLOCKED:count=1"))
+        h.send(as: waiter, "BLPOP", "k", "0")
+        h.send("CLIENT", "UNBLOCK", id)
+        h.send(as: waiter, "BLPOP", "k", "0")
+        h.send("RPUSH", "k", "v")
+        #expect(h.send("INFO", "commandstats").contains("cmdstat_blpop:calls=3,"))
+    }
 }

@@ -23,6 +23,9 @@ struct BlockingTests {
             #expect(nanosSince(start) >= 190_000_000)
             #expect(client.roundTrip("BLMOVE", "a", "b", "LEFT", "LEFT", "0.05", expecting: "$-1\r\n") == "$-1\r\n")
             #expect(client.infoField("clients", "blocked_clients") == "0")
+            // Each timed-out call is counted once, like Redis's updateStatsOnUnblock.
+            #expect(client.infoField("commandstats", "cmdstat_blpop")?.hasPrefix("calls=1,") == true)
+            #expect(client.infoField("commandstats", "cmdstat_blmove")?.hasPrefix("calls=1,") == true)
         }
     }
 
