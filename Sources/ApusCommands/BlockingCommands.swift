@@ -115,7 +115,7 @@ public enum BlockingCommands {
                 return c.wrongType()
             case .missing:
                 continue
-            case .zset(let zset):
+            case .found(let zset):
                 if zset.count == 0 { continue }
                 _ = SortedSetCommands.popAndReply(&c, zset: zset, key: key, shard: shard, hash: hash, max: max,
                                               count: count, shape: shape)

@@ -13,3 +13,23 @@ extension CommandContext {
         return entry
     }
 }
+
+/// What a collection command's lookup found: the value of the expected type, no key, or a key
+/// of another type (the command answers WRONGTYPE). One shape for every collection family.
+enum CollectionLookup<Value: CollectionValue> {
+    case found(Value)
+    case missing
+    case wrongType
+
+    init(_ entry: Entry?, type: ValueType) {
+        guard let entry else {
+            self = .missing
+            return
+        }
+        guard entry.type == type, let value = entry.collection(Value.self) else {
+            self = .wrongType
+            return
+        }
+        self = .found(value)
+    }
+}

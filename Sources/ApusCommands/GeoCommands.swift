@@ -186,7 +186,7 @@ public enum GeoCommands {
             switch SortedSetCommands.zset(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: return c.wrongType()
             case .missing: zset = nil
-            case .zset(let z): zset = z
+            case .found(let z): zset = z
             }
             c.reply.arrayHeader(c.args.count - 2)
             for i in 2..<c.args.count {
@@ -210,7 +210,7 @@ public enum GeoCommands {
             switch SortedSetCommands.zset(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: return c.wrongType()
             case .missing: zset = nil
-            case .zset(let z): zset = z
+            case .found(let z): zset = z
             }
             c.reply.arrayHeader(c.args.count - 2)
             for i in 2..<c.args.count {
@@ -243,7 +243,7 @@ public enum GeoCommands {
                 c.wrongType()
             case .missing:
                 c.reply.null()
-            case .zset(let zset):
+            case .found(let zset):
                 guard let score1 = zset.score(of: c.args[2]), let score2 = zset.score(of: c.args[3]) else {
                     return c.reply.null()
                 }
@@ -321,7 +321,7 @@ public enum GeoCommands {
             return .none
         case .missing:
             zset = nil
-        case .zset(let z):
+        case .found(let z):
             zset = z
         }
 

@@ -24,25 +24,16 @@ public enum HashCommands {
         registry.register("hscan", hscan)
     }
 
-    /// What a lookup found: a hash, nothing, or a key of another type.
-    enum Lookup {
-        case hash(HashObject)
-        case missing
-        case wrongType
-    }
+    typealias Lookup = CollectionLookup<HashObject>
 
-    static func hash(of entry: Entry?) -> Lookup {
-        guard let entry else { return .missing }
-        guard entry.type == .hash, let hash = entry.collection(HashObject.self) else { return .wrongType }
-        return .hash(hash)
-    }
+    static func hash(of entry: Entry?) -> Lookup { Lookup(entry, type: .hash) }
 
     /// hashTypeLookupWriteOrCreate: the hash at `key`, created empty (listpack) when missing;
     /// nil when the key holds another type.
     static func lookupOrCreate(_ c: inout CommandContext, _ shard: Shard, _ key: UnsafeRawBufferPointer,
                                hash: UInt64) -> HashObject? {
         switch HashCommands.hash(of: c.lookupWrite(shard, key, hash: hash)) {
-        case .hash(let object): return object
+        case .found(let object): return object
         case .wrongType: return nil
         case .missing:
             let object = HashObject()
@@ -117,7 +108,7 @@ public enum HashCommands {
             switch HashCommands.hash(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: c.wrongType()
             case .missing: c.reply.null()
-            case .hash(let object):
+            case .found(let object):
                 if object.withValue(forField: c.args[2], { c.reply.bulk($0) }) == nil { c.reply.null() }
             }
         }
@@ -131,7 +122,7 @@ public enum HashCommands {
             switch HashCommands.hash(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: return c.wrongType()
             case .missing: object = nil
-            case .hash(let o): object = o
+            case .found(let o): object = o
             }
             c.reply.arrayHeader(c.args.count - 2)
             for i in 2 ..< c.args.count {
@@ -147,7 +138,7 @@ public enum HashCommands {
             switch HashCommands.hash(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: c.wrongType()
             case .missing: c.reply.integer(0)
-            case .hash(let object): c.reply.integer(value(object, c.args))
+            case .found(let object): c.reply.integer(value(object, c.args))
             }
         }
     }
@@ -172,7 +163,7 @@ public enum HashCommands {
             switch HashCommands.hash(of: c.lookupWrite(shard, key, hash: hash)) {
             case .wrongType: return nil
             case .missing: return 0
-            case .hash(let object):
+            case .found(let object):
                 var deleted = 0
                 for i in 2 ..< c.args.count where object.remove(c.args[i]) {
                     deleted += 1
@@ -262,7 +253,7 @@ public enum HashCommands {
             switch HashCommands.hash(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: return c.wrongType()
             case .missing: return fields && values ? c.reply.mapHeader(0) : c.reply.arrayHeader(0)
-            case .hash(let o): object = o
+            case .found(let o): object = o
             }
             if fields && values { c.reply.mapHeader(object.count) } else { c.reply.arrayHeader(object.count) }
             object.forEach { field, value in
@@ -303,7 +294,7 @@ public enum HashCommands {
             switch HashCommands.hash(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: c.wrongType()
             case .missing: c.reply.null()
-            case .hash(let object):
+            case .found(let object):
                 var rng = FastRandomGenerator()
                 object.withRandomPair(using: &rng) { field, _ in c.reply.bulk(field) }
             }
@@ -322,7 +313,7 @@ public enum HashCommands {
             switch HashCommands.hash(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: return c.wrongType()
             case .missing: return c.reply.arrayHeader(0)
-            case .hash(let o): object = o
+            case .found(let o): object = o
             }
             if count == 0 { return c.reply.arrayHeader(0) }
             let flat = withValues && c.reply.version != .resp3
@@ -375,7 +366,7 @@ public enum HashCommands {
                 c.reply.bulk("0")
                 c.reply.arrayHeader(0)
                 return
-            case .hash(let o): object = o
+            case .found(let o): object = o
             }
             guard let options = c.parseScanOptions(from: 3, allowType: false) else { return }
             // The element count comes before the elements: gather them in a side buffer.

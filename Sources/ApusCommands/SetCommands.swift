@@ -25,18 +25,9 @@ public enum SetCommands {
         registry.register("sscan", sscan)
     }
 
-    /// What a lookup found: a set, nothing, or a key of another type (already answered).
-    enum Lookup {
-        case set(SetObject)
-        case missing
-        case wrongType
-    }
+    typealias Lookup = CollectionLookup<SetObject>
 
-    static func set(of entry: Entry?) -> Lookup {
-        guard let entry else { return .missing }
-        guard entry.type == .set, let set = entry.collection(SetObject.self) else { return .wrongType }
-        return .set(set)
-    }
+    static func set(of entry: Entry?) -> Lookup { Lookup(entry, type: .set) }
 
     /// Writes one member as a bulk string.
     static func reply(_ member: SetMember, into reply: inout ReplyWriter) {
@@ -80,7 +71,7 @@ public enum SetCommands {
             switch SetCommands.set(of: c.lookupWrite(shard, key, hash: hash)) {
             case .wrongType:
                 return nil
-            case .set(let existing):
+            case .found(let existing):
                 set = existing
                 set.maybeConvert(sizeHint: hint, limits: limits)
             case .missing:
@@ -103,7 +94,7 @@ public enum SetCommands {
             switch SetCommands.set(of: entry) {
             case .wrongType: return nil
             case .missing: return 0
-            case .set(let set):
+            case .found(let set):
                 var removed = 0
                 for i in 2 ..< c.args.count where set.remove(c.args[i]) {
                     removed += 1
@@ -135,13 +126,13 @@ public enum SetCommands {
             switch sourceLookup {
             case .missing: return .unchanged(0)
             case .wrongType: return .wrongType
-            case .set(let set): sourceSet = set
+            case .found(let set): sourceSet = set
             }
             var destinationSet: SetObject?
             switch destinationLookup {
             case .wrongType: return .wrongType
             case .missing: destinationSet = nil
-            case .set(let set): destinationSet = set
+            case .found(let set): destinationSet = set
             }
             if destinationSet === sourceSet { return .unchanged(sourceSet.contains(member) ? 1 : 0) }
             if !sourceSet.remove(member) { return .unchanged(0) }
@@ -173,7 +164,7 @@ public enum SetCommands {
             switch SetCommands.set(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: c.wrongType()
             case .missing: c.reply.integer(0)
-            case .set(let set): c.reply.integer(set.contains(c.args[2]) ? 1 : 0)
+            case .found(let set): c.reply.integer(set.contains(c.args[2]) ? 1 : 0)
             }
         }
     }
@@ -186,7 +177,7 @@ public enum SetCommands {
             switch SetCommands.set(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: return c.wrongType()
             case .missing: set = nil
-            case .set(let s): set = s
+            case .found(let s): set = s
             }
             c.reply.arrayHeader(c.args.count - 2)
             for i in 2 ..< c.args.count {
@@ -201,7 +192,7 @@ public enum SetCommands {
             switch SetCommands.set(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: c.wrongType()
             case .missing: c.reply.integer(0)
-            case .set(let set): c.reply.integer(set.count)
+            case .found(let set): c.reply.integer(set.count)
             }
         }
     }
@@ -220,7 +211,7 @@ public enum SetCommands {
             case .missing:
                 c.reply.null()
                 return false
-            case .set(let set):
+            case .found(let set):
                 var rng = FastRandomGenerator()
                 set.popRandom(using: &rng) { SetCommands.reply($0, into: &c.reply) }
                 if set.count == 0 { shard.delete(key, hash: hash) }
@@ -247,7 +238,7 @@ public enum SetCommands {
             case .missing:
                 c.reply.setHeader(0)
                 return 0
-            case .set(let s):
+            case .found(let s):
                 set = s
             }
             if count == 0 {
@@ -283,7 +274,7 @@ public enum SetCommands {
             switch SetCommands.set(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: c.wrongType()
             case .missing: c.reply.null()
-            case .set(let set):
+            case .found(let set):
                 var rng = FastRandomGenerator()
                 set.withRandomMember(using: &rng) { SetCommands.reply($0, into: &c.reply) }
             }
@@ -304,7 +295,7 @@ public enum SetCommands {
             switch SetCommands.set(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: return c.wrongType()
             case .missing: return c.reply.arrayHeader(0)
-            case .set(let s): set = s
+            case .found(let s): set = s
             }
             if count == 0 { return c.reply.arrayHeader(0) }
             var rng = FastRandomGenerator()
@@ -386,7 +377,7 @@ public enum SetCommands {
             switch set(of: c.lookupRead(db.shard(hash: hash), c.args[i], hash: hash)) {
             case .wrongType: return nil
             case .missing: sets.append(nil)
-            case .set(let s): sets.append(s)
+            case .found(let s): sets.append(s)
             }
         }
         return sets
@@ -513,7 +504,7 @@ public enum SetCommands {
                 c.reply.bulk("0")
                 c.reply.arrayHeader(0)
                 return
-            case .set(let s): set = s
+            case .found(let s): set = s
             }
             guard let options = c.parseScanOptions(from: 3, allowType: false) else { return }
             var members = ReplyWriter(buffer: ByteBufferAllocator().buffer(capacity: 256), version: c.reply.version)

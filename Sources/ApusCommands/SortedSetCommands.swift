@@ -42,17 +42,9 @@ public enum SortedSetCommands {
     // MARK: Shared helpers
 
     /// What a lookup found: a sorted set, nothing, or a key of another type.
-    enum Lookup {
-        case zset(ZSetObject)
-        case missing
-        case wrongType
-    }
+    typealias Lookup = CollectionLookup<ZSetObject>
 
-    static func zset(of entry: Entry?) -> Lookup {
-        guard let entry else { return .missing }
-        guard entry.type == .zset, let zset = entry.collection(ZSetObject.self) else { return .wrongType }
-        return .zset(zset)
-    }
+    static func zset(of entry: Entry?) -> Lookup { Lookup(entry, type: .zset) }
 
     /// One element of a member list: the member, then its score when `withScores` (a nested
     /// pair in RESP3).
@@ -173,7 +165,7 @@ public enum SortedSetCommands {
             switch SortedSetCommands.zset(of: c.lookupWrite(shard, key, hash: hash)) {
             case .wrongType:
                 return .wrongType
-            case .zset(let existing):
+            case .found(let existing):
                 zset = existing
                 zset.maybeConvert(sizeHint: pairs, limits: limits)
             case .missing:
@@ -228,7 +220,7 @@ public enum SortedSetCommands {
             switch SortedSetCommands.zset(of: c.lookupWrite(shard, key, hash: hash)) {
             case .wrongType: return nil
             case .missing: return 0
-            case .zset(let zset):
+            case .found(let zset):
                 var removed = 0
                 for i in 2..<c.args.count {
                     if zset.remove(c.args[i]) { removed += 1 }
@@ -251,7 +243,7 @@ public enum SortedSetCommands {
             switch SortedSetCommands.zset(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: c.wrongType()
             case .missing: c.reply.integer(0)
-            case .zset(let zset): c.reply.integer(zset.count)
+            case .found(let zset): c.reply.integer(zset.count)
             }
         }
     }
@@ -262,7 +254,7 @@ public enum SortedSetCommands {
             switch SortedSetCommands.zset(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: c.wrongType()
             case .missing: c.reply.null()
-            case .zset(let zset):
+            case .found(let zset):
                 if let score = zset.score(of: c.args[2]) { c.reply.double(score) } else { c.reply.null() }
             }
         }
@@ -275,7 +267,7 @@ public enum SortedSetCommands {
             switch SortedSetCommands.zset(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: return c.wrongType()
             case .missing: zset = nil
-            case .zset(let z): zset = z
+            case .found(let z): zset = z
             }
             c.reply.arrayHeader(c.args.count - 2)
             for i in 2..<c.args.count {
@@ -304,7 +296,7 @@ public enum SortedSetCommands {
                 c.wrongType()
             case .missing:
                 if withScore { c.reply.nullArray() } else { c.reply.null() }
-            case .zset(let zset):
+            case .found(let zset):
                 guard let (rank, score) = zset.rank(of: c.args[2]) else {
                     return withScore ? c.reply.nullArray() : c.reply.null()
                 }
@@ -385,7 +377,7 @@ public enum SortedSetCommands {
                 c.wrongType()
             case .missing:
                 c.reply.arrayHeader(0)
-            case .zset(let zset):
+            case .found(let zset):
                 if count == 0 { return c.reply.arrayHeader(0) }
                 popAndReply(&c, zset: zset, key: key, shard: shard, hash: hash, max: max, count: count, shape: shape)
             }
@@ -406,7 +398,7 @@ public enum SortedSetCommands {
                     return c.wrongType()
                 case .missing:
                     continue
-                case .zset(let zset):
+                case .found(let zset):
                     popAndReply(&c, zset: zset, key: key, shard: shard, hash: hashes[i], max: max, count: count,
                                 shape: .keyNested)
                     return
@@ -489,7 +481,7 @@ public enum SortedSetCommands {
                 switch SortedSetCommands.zset(of: c.lookupRead(shard, key, hash: hash)) {
                 case .wrongType: c.wrongType()
                 case .missing: c.reply.null()
-                case .zset(let zset):
+                case .found(let zset):
                     var rng = FastRandomGenerator()
                     zset.withRandomElement(using: &rng) { member, _ in c.reply.bulk(member) }
                 }
@@ -509,7 +501,7 @@ public enum SortedSetCommands {
             switch SortedSetCommands.zset(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: return c.wrongType()
             case .missing: return c.reply.arrayHeader(0)
-            case .zset(let z): zset = z
+            case .found(let z): zset = z
             }
             let count = value.magnitude
             if count == 0 { return c.reply.arrayHeader(0) }
@@ -555,7 +547,7 @@ public enum SortedSetCommands {
                 c.reply.bulk("0")
                 c.reply.arrayHeader(0)
                 return
-            case .zset(let z): zset = z
+            case .found(let z): zset = z
             }
             guard let options = c.parseScanOptions(from: 3, allowType: false) else { return }
             let packed = zset.encoding == .listpack

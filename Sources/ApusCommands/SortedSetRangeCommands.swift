@@ -190,7 +190,7 @@ extension SortedSetCommands {
                 c.wrongType()
             case .missing:
                 c.reply.arrayHeader(0)
-            case .zset(let zset):
+            case .found(let zset):
                 let window = window(range, in: zset, reverse: isReverse, offset: offset, limit: limit)
                 replyElementsHeader(&c.reply, count: window.count, withScores: withScores)
                 forEach(in: window, of: zset) { member, score in
@@ -217,7 +217,7 @@ extension SortedSetCommands {
                 return .wrongType
             case .missing:
                 break
-            case .zset(let zset):
+            case .found(let zset):
                 let window = window(range, in: zset, reverse: reverse, offset: offset, limit: limit)
                 let object = ZSetObject.create(sizeHint: kind == .rank ? window.count : 0, valueLengthHint: 0, limits: limits)
                 forEach(in: window, of: zset) { member, score in _ = object.add(member, score: score, limits: limits) }
@@ -254,7 +254,7 @@ extension SortedSetCommands {
             switch SortedSetCommands.zset(of: c.lookupRead(shard, key, hash: hash)) {
             case .wrongType: c.wrongType()
             case .missing: c.reply.integer(0)
-            case .zset(let zset): c.reply.integer(zset.count(in: spec))
+            case .found(let zset): c.reply.integer(zset.count(in: spec))
             }
         }
     }
@@ -285,7 +285,7 @@ extension SortedSetCommands {
                 return nil
             case .missing:
                 return 0
-            case .zset(let zset):
+            case .found(let zset):
                 let removed: Int
                 switch range {
                 case .rank:
