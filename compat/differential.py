@@ -77,8 +77,8 @@ ALLOWLIST = {
     "config_map": "CONFIG GET: Redis answers in dict order, so pairs are compared as a map.",
     "config_all": "CONFIG GET *: compared as a map, ignoring parameters that exist only in 7.2 "
                   "(set-max-listpack-*, locale-collate, cluster-announce-human-nodename) and "
-                  "per-instance ones (port, dir, pidfile, logfile, ...) and implementation-"
-                  "specific ones listed in CONFIG_IGNORE.",
+                  "per-instance ones (port, dir, pidfile, logfile, ...), implementation-"
+                  "specific ones listed in CONFIG_IGNORE, and Apus's own db-maxmemory.",
     "command_info": "COMMAND INFO: name, arity, flags (as a set), first/last/step, ACL "
                     "categories (as a set), key specs and subcommand names are compared; "
                     "command tips differ between 7.0 and 7.2 (e.g. RANDOMKEY, SCAN, MSETNX) "
@@ -190,6 +190,8 @@ CONFIG_GET_PATTERNS = [b"maxmemory*", b"hash-max-*", b"*lfu*", b"slowlog*", b"la
 CONFIG_7_2_ONLY = {b"set-max-listpack-entries", b"set-max-listpack-value", b"locale-collate",
                    b"cluster-announce-human-nodename",
                    b"aof-disable-auto-gc"}  # hidden from CONFIG GET * since 7.2
+# Apus's own parameters (per-database quotas), absent from Redis.
+CONFIG_APUS_ONLY = {b"db-maxmemory"}
 CONFIG_INSTANCE = {b"port", b"dir", b"pidfile", b"logfile", b"daemonize", b"dbfilename",
                    b"unixsocket", b"bind", b"enable-debug-command", b"supervised",
                    b"appenddirname", b"appendfilename", b"io-threads", b"io-threads-do-reads",
@@ -1593,7 +1595,7 @@ class Comparator:
         da, dr = self._config_dict(na), self._config_dict(nr)
         diffs = []
         for k in sorted(set(da) | set(dr)):
-            if k in CONFIG_7_2_ONLY or k in CONFIG_INSTANCE:
+            if k in CONFIG_7_2_ONLY or k in CONFIG_INSTANCE or k in CONFIG_APUS_ONLY:
                 continue
             if da.get(k) != dr.get(k):
                 diffs.append("%s: apus=%r redis=%r" % (k.decode(), da.get(k), dr.get(k)))

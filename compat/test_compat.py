@@ -1038,7 +1038,14 @@ def test_info(r):
     assert "used_memory" in r.info("memory")
     assert "connected_clients" in r.info("clients")
     ks = r.info("keyspace")
+    # Apus adds apus_dbN lines (per-database memory); Redis's dbN lines are unchanged.
+    apus_lines = {k: v for k, v in ks.items() if k.startswith("apus_")}
+    ks = {k: v for k, v in ks.items() if not k.startswith("apus_")}
     assert ks == {"db0": {"keys": 3, "expires": 1, "avg_ttl": ks["db0"]["avg_ttl"]}}
+    if "apus_version" in r.info("server"):
+        assert set(apus_lines) == {"apus_db0"}
+        assert apus_lines["apus_db0"]["used_memory"] > 0
+        assert apus_lines["apus_db0"]["maxmemory"] == 0
     assert r.info("nosuchsection") == {}
     everything = r.info("everything")
     assert "redis_version" in everything and "db0" in everything

@@ -5,11 +5,14 @@ import ApusStore
 
 extension CommandContext {
     /// Looks `key` up for writing like Redis's lookupKeyWrite: lazy expiry and the LRU touch,
-    /// without counting keyspace hits or misses. The shard's lock must be held.
+    /// without counting keyspace hits or misses; a collection is registered for the shard's
+    /// memory accounting. The shard's lock must be held.
     @inlinable
     public mutating func lookupWrite(_ shard: Shard, _ key: UnsafeRawBufferPointer, hash: UInt64) -> Entry? {
         guard let entry = shard.lookup(key, hash: hash, now: now) else { return nil }
         touch(entry)
+        // The object may change size: the shard re-reads it when the lock is released.
+        if entry.type != .string { shard.noteCollectionWrite(entry) }
         return entry
     }
 }

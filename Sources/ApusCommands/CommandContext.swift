@@ -1,5 +1,6 @@
 import ApusRESP
 import ApusStore
+import Synchronization
 
 /// A command handler: parses `context.args`, calls Op functions under the right locks and
 /// writes the reply. Generic checks (arity, auth, flags) already happened in the dispatcher.
@@ -68,10 +69,28 @@ public struct CommandContext {
         worker.dirty &+= changes
     }
 
-    /// Marks an entry as accessed (LRU clock) unless the client asked for CLIENT NO-TOUCH.
+    /// Marks an entry as accessed unless the client asked for CLIENT NO-TOUCH: the LRU clock,
+    /// or under an LFU policy the decayed, logarithmically incremented counter (Redis's updateLFU).
     @inlinable
     public mutating func touch(_ entry: Entry) {
-        if !client.noTouch { entry.accessClock = lruClock(nowMillis: now) }
+        if client.noTouch { return }
+        if server.eviction.lfuClock.load(ordering: .relaxed) {
+            let random = Double(worker.random.next() >> 11) * 0x1p-53
+            entry.accessClock = lfuTouched(entry.accessClock, nowMillis: now,
+                                           logFactor: server.eviction.lfuLogFactor.load(ordering: .relaxed),
+                                           decayMinutes: server.eviction.lfuDecayMinutes.load(ordering: .relaxed),
+                                           random: random)
+        } else {
+            entry.accessClock = lruClock(nowMillis: now)
+        }
+    }
+
+    /// The touch of this command's lookups, for Ops that take it as a value (EXPIRE, RENAME, ...).
+    public var accessTouch: AccessTouch {
+        let e = server.eviction
+        return AccessTouch(lfu: e.lfuClock.load(ordering: .relaxed), nowMillis: now,
+                           logFactor: e.lfuLogFactor.load(ordering: .relaxed),
+                           decayMinutes: e.lfuDecayMinutes.load(ordering: .relaxed), seed: worker.random.next())
     }
 
     /// Looks `key` up for reading like Redis's lookupKeyRead: lazy expiry, keyspace_hits /

@@ -18,5 +18,6 @@ public enum CommandFamilies {
         HyperLogLogCommands.register(into: registry)
         GeoCommands.register(into: registry)
         SortCommand.register(into: registry)
+        MemoryCommands.register(into: registry)
     }
 }

@@ -225,7 +225,7 @@ public enum ConnectionCommands {
     }
 
     static func clientInfo(_ c: inout CommandContext) {
-        c.reply.verbatim(describe(c.client, now: c.now) + "\n")
+        c.reply.verbatim(describe(c.client, now: c.now, running: runningState(c)) + "\n")
     }
 
     enum ClientType { case normal, master, replica, pubsub }
@@ -257,7 +257,7 @@ public enum ConnectionCommands {
             return c.syntaxError()
         }
         var text = ""
-        for client in clients { text += describe(client, now: c.now) + "\n" }
+        for client in clients { text += describe(client, now: c.now, running: client === c.client ? runningState(c) : nil) + "\n" }
         c.reply.verbatim(text)
     }
 
@@ -378,18 +378,45 @@ public enum ConnectionCommands {
         }
     }
 
-    /// One CLIENT LIST line, with Redis's fields in Redis's order.
-    static func describe(_ client: ClientSession, now: Int64) -> String {
+    /// One CLIENT LIST line, with Redis's fields in Redis's order (catClientInfoString), for
+    /// log lines about a client (output buffer limits, client eviction).
+    public static func clientInfoString(_ client: ClientSession, now: Int64) -> String {
+        describe(client, now: now, running: nil)
+    }
+
+    /// What is live only in the asking client's own command: its arguments (argv-mem) and
+    /// the replies built so far in this read burst (obl).
+    static func runningState(_ c: CommandContext) -> (argumentBytes: Int, replyBytes: Int) {
+        var argv = 0
+        for i in 0..<c.args.count { argv &+= c.args[i].count }
+        // obl: the part of the replies Redis would hold in its 16 KiB static buffer.
+        return (argv, min(c.reply.buffer.readableBytes, 16 * 1024))
+    }
+
+    /// One CLIENT LIST line, with Redis's fields in Redis's order; `running` is set when
+    /// `client` is the one asking.
+    static func describe(_ client: ClientSession, now: Int64, running: (argumentBytes: Int, replyBytes: Int)?) -> String {
         var flags = ""
         if client.isBlocked { flags += "b" }
         if client.closeAfterReply { flags += "c" }
+        if client.closeASAP { flags += "A" }
         if client.noEvict { flags += "e" }
         if client.noTouch { flags += "T" }
         if flags.isEmpty { flags = "N" }
         let age = (now - client.createdAtMillis) / 1000
         let idle = (now - client.lastInteractionMillis) / 1000
         let name = client.name?.description ?? ""
-        return "id=\(client.id) addr=\(client.remoteAddress) laddr=\(client.localAddress) fd=\(client.fd) name=\(name) age=\(age) idle=\(idle) flags=\(flags) db=\(client.db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(client.queryBufferBytes) qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=\(client.outputBufferBytes) tot-mem=\(client.queryBufferBytes + client.outputBufferBytes + 16384) events=r cmd=\(client.lastCommandName) user=\(client.user) redir=-1 resp=\(client.resp.rawValue) lib-name=\(client.libName) lib-ver=\(client.libVersion)"
+        var memory = client.memory
+        // A running command's arguments are views into the read buffer, so tot-mem (taken
+        // before the change) counts only copies: a blocked command's saved arguments.
+        let total = memory.total
+        memory.argumentBytes += memory.parsedArgumentBytes
+        if let running {
+            memory.argumentBytes = running.argumentBytes
+            memory.replyBufferBytes = running.replyBytes
+        }
+        let events = memory.pendingWrites > 0 ? "rw" : "r"
+        return "id=\(client.id) addr=\(client.remoteAddress) laddr=\(client.localAddress) fd=\(client.fd) name=\(name) age=\(age) idle=\(idle) flags=\(flags) db=\(client.db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(memory.queryBufferBytes) qbuf-free=\(memory.queryBufferFree) argv-mem=\(memory.argumentBytes) multi-mem=0 rbs=\(memory.replyBufferSize) rbp=\(memory.replyBufferPeak) obl=\(memory.replyBufferBytes) oll=\(memory.pendingWrites) omem=\(memory.outputMemory) tot-mem=\(total) events=\(events) cmd=\(client.lastCommandName) user=\(client.user) redir=-1 resp=\(client.resp.rawValue) lib-name=\(client.libName) lib-ver=\(client.libVersion)"
     }
 }
 

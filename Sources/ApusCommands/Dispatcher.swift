@@ -46,6 +46,13 @@ public enum Dispatcher {
         ref._withUnsafeGuaranteedRef { command in
             run(command, ref: ref, client: client, server: server, worker: worker, context: &context)
         }
+        // A reply buffer that grew (big replies piling up in one pipelined burst) is client
+        // memory right away, not only when the burst ends: eviction must not mistake it for data.
+        let replyCapacity = context.reply.buffer.capacity
+        if replyCapacity != client.memory.replyBufferSize {
+            client.memory.replyBufferSize = replyCapacity
+            server.clientMemory.update(client)
+        }
         // Redis serves clients blocked on keys this command made ready once it has completed.
         if server.blocking.hasReadyKeys && !context.reprocessingBlocked {
             server.blocking.serveReadyKeys(server: server, worker: worker)
@@ -71,6 +78,13 @@ public enum Dispatcher {
             counter(command, worker).pointee.rejectedCalls &+= 1
             let (name, option) = command.spec.name == "debug" ? ("DEBUG", "enable-debug-command") : ("MODULE", "enable-module-command")
             return reject("ERR \(name) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.", worker: worker, reply: &context.reply)
+        }
+        // maxmemory and database quotas: evict first; refuse commands that may grow memory
+        // when nothing evictable is left (Redis's performEvictions in processCommand).
+        if server.eviction.enabled.load(ordering: .relaxed),
+           let refusal = memoryRefusal(command, client: client, server: server, worker: worker, now: context.now) {
+            counter(command, worker).pointee.rejectedCalls &+= 1
+            return reject(refusal, worker: worker, reply: &context.reply)
         }
         guard let handler = command.handler else {
             // A container called without its subcommand fails arity above; unreachable for the generated table.
@@ -116,6 +130,22 @@ public enum Dispatcher {
     static func counter(_ command: Command, _ worker: Worker) -> UnsafeMutablePointer<CommandCounters> {
         precondition(command.id < worker.commandCount)
         return worker.counters + command.id
+    }
+
+    /// Runs eviction for maxmemory (every command, as Redis) and for the client's database
+    /// quota (commands that may grow memory); returns the OOM error when a `denyoom` command
+    /// must be refused.
+    @usableFromInline
+    static func memoryRefusal(_ command: Command, client: ClientSession, server: ServerContext, worker: Worker,
+                              now: Int64) -> String? {
+        let evictor = server.eviction
+        let outcome = evictor.performEvictions(server, worker: worker, nowMillis: now)
+        guard command.flags.contains(.denyoom) else { return nil }
+        if outcome == .failed { return "OOM command not allowed when used memory > 'maxmemory'." }
+        if evictor.enforceQuota(server, database: client.db, worker: worker, nowMillis: now) == .failed {
+            return "OOM command not allowed when used memory > 'db-maxmemory' of database \(client.db)."
+        }
+        return nil
     }
 
     /// `enable-debug-command` / `enable-module-command`: yes, no, or local (loopback clients only).

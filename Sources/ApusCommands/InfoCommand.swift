@@ -43,6 +43,9 @@ public enum InfoCommand {
     /// Builds the INFO text for the given sections.
     public static func render(_ server: ServerContext, sections: Set<String>, all: Bool, everything: Bool,
                               client: ClientSession? = nil) -> String {
+        // Heap in use before this reply's own text is built (Redis reads it before its sds grows
+        // too), so `used_memory` does not count INFO's temporary strings.
+        let used = Int(apus_used_memory())
         var out = ""
         var count = 0
         func section(_ name: String, _ title: String, _ body: () -> [(String, String)]) {
@@ -54,7 +57,7 @@ public enum InfoCommand {
         }
         section("server", "Server") { serverFields(server) }
         section("clients", "Clients") { clientFields(server) }
-        section("memory", "Memory") { memoryFields(server) }
+        section("memory", "Memory") { memoryFields(server, used: used) + headroomFields(server) }
         section("persistence", "Persistence") { persistenceFields(server) }
         section("stats", "Stats") { statsFields(server) }
         section("replication", "Replication") { replicationFields(server) }
@@ -121,8 +124,10 @@ public enum InfoCommand {
 
     static func clientFields(_ s: ServerContext) -> [(String, String)] {
         let clients = s.clients.all
-        let maxInput = clients.map(\.queryBufferBytes).max() ?? 0
-        let maxOutput = clients.map(\.outputBufferBytes).max() ?? 0
+        // Redis's clientsCronTrackExpansiveClients: query buffer plus argv, and omem (here the
+        // clients' current numbers, where Redis keeps the peak of the last 8 seconds).
+        let maxInput = clients.map { $0.memory.queryBufferCapacity + $0.memory.argumentBytes }.max() ?? 0
+        let maxOutput = clients.map(\.memory.outputMemory).max() ?? 0
         return [
             ("connected_clients", "\(clients.count)"),
             ("cluster_connections", "0"),
@@ -148,83 +153,72 @@ public enum InfoCommand {
         return String(format2: n / chosen.0) + chosen.1
     }
 
-    static func memoryFields(_ s: ServerContext) -> [(String, String)] {
-        let used = Int(apus_heap_allocated_bytes())
-        s.updatePeakMemory(used)
-        let peak = max(s.peakMemory.load(ordering: .relaxed), used)
-        let rss = Int(apus_resident_bytes())
+    static func memoryFields(_ s: ServerContext, used: Int? = nil) -> [(String, String)] {
+        let mh = MemoryOverhead.compute(s, used: used)
+        let used = mh.totalAllocated
+        let rss = mh.rss
         let system = Int(apus_total_system_memory())
-        var dataset = 0
-        var overhead = 0
-        for db in s.keyspace.databases {
-            for shard in db.shards {
-                shard.lock.withLockVoid {
-                    dataset += shard.entryBytes
-                    overhead += shard.table.slotBytes
-                }
-            }
-        }
-        let startup = s.startupMemory
-        let totalOverhead = startup + overhead
-        let datasetBytes = max(0, used - totalOverhead)
         let maxmemory = s.config.int("maxmemory")
-        let fragmentation = used > 0 ? Double(rss) / Double(used) : 0
-        let clientsMemory = s.clients.all.reduce(0) { $0 + $1.queryBufferBytes + $1.outputBufferBytes }
-        func pct(_ a: Int, _ b: Int) -> String { b > 0 ? String(format2: Double(a) * 100 / Double(b)) + "%" : "0.00%" }
+        // Redis prints these ratios from C floats with %.2f.
+        func ratio(_ value: Float) -> String { String(format2: Double(value)) }
         return [
             ("used_memory", "\(used)"),
             ("used_memory_human", human(used)),
             ("used_memory_rss", "\(rss)"),
             ("used_memory_rss_human", human(rss)),
-            ("used_memory_peak", "\(peak)"),
-            ("used_memory_peak_human", human(peak)),
-            ("used_memory_peak_perc", pct(used, peak)),
-            ("used_memory_overhead", "\(totalOverhead)"),
-            ("used_memory_startup", "\(startup)"),
-            ("used_memory_dataset", "\(datasetBytes)"),
-            ("used_memory_dataset_perc", pct(datasetBytes, max(1, used - startup))),
-            ("allocator_allocated", "\(used)"),
-            ("allocator_active", "\(used)"),
-            ("allocator_resident", "\(rss)"),
+            ("used_memory_peak", "\(mh.peakAllocated)"),
+            ("used_memory_peak_human", human(mh.peakAllocated)),
+            ("used_memory_peak_perc", ratio(mh.peakPercent) + "%"),
+            ("used_memory_overhead", "\(mh.overheadTotal)"),
+            ("used_memory_startup", "\(mh.startupAllocated)"),
+            ("used_memory_dataset", "\(mh.dataset)"),
+            ("used_memory_dataset_perc", ratio(mh.datasetPercent) + "%"),
+            ("allocator_allocated", "\(mh.allocator.allocated)"),
+            ("allocator_active", "\(mh.allocator.active)"),
+            ("allocator_resident", "\(mh.allocator.resident)"),
             ("total_system_memory", "\(system)"),
             ("total_system_memory_human", human(system)),
+            // No scripting engine yet: no Lua VM, no script or function caches.
             ("used_memory_lua", "0"),
             ("used_memory_vm_eval", "0"),
             ("used_memory_lua_human", "0B"),
-            ("used_memory_scripts_eval", "0"),
+            ("used_memory_scripts_eval", "\(mh.luaCaches)"),
             ("number_of_cached_scripts", "0"),
             ("number_of_functions", "0"),
             ("number_of_libraries", "0"),
             ("used_memory_vm_functions", "0"),
             ("used_memory_vm_total", "0"),
             ("used_memory_vm_total_human", "0B"),
-            ("used_memory_functions", "0"),
-            ("used_memory_scripts", "0"),
-            ("used_memory_scripts_human", "0B"),
+            ("used_memory_functions", "\(mh.functionsCaches)"),
+            ("used_memory_scripts", "\(mh.luaCaches + mh.functionsCaches)"),
+            ("used_memory_scripts_human", human(mh.luaCaches + mh.functionsCaches)),
             ("maxmemory", "\(maxmemory)"),
             ("maxmemory_human", human(maxmemory)),
             ("maxmemory_policy", s.config.string("maxmemory-policy")),
-            ("allocator_frag_ratio", "1.00"),
-            ("allocator_frag_bytes", "0"),
-            ("allocator_rss_ratio", String(format2: fragmentation)),
-            ("allocator_rss_bytes", "\(rss - used)"),
-            ("rss_overhead_ratio", "1.00"),
-            ("rss_overhead_bytes", "0"),
-            ("mem_fragmentation_ratio", String(format2: fragmentation)),
-            ("mem_fragmentation_bytes", "\(rss - used)"),
-            ("mem_not_counted_for_evict", "0"),
-            ("mem_replication_backlog", "0"),
-            ("mem_total_replication_buffers", "0"),
-            ("mem_clients_slaves", "0"),
-            ("mem_clients_normal", "\(clientsMemory)"),
-            ("mem_cluster_links", "0"),
-            ("mem_aof_buffer", "0"),
-            ("mem_allocator", "libc"),
+            ("allocator_frag_ratio", ratio(mh.allocatorFragmentation)),
+            ("allocator_frag_bytes", "\(mh.allocatorFragmentationBytes)"),
+            ("allocator_rss_ratio", ratio(mh.allocatorRSS)),
+            ("allocator_rss_bytes", "\(mh.allocatorRSSBytes)"),
+            ("rss_overhead_ratio", ratio(mh.rssExtra)),
+            ("rss_overhead_bytes", "\(mh.rssExtraBytes)"),
+            // The total RSS overhead, not just fragmentation (Redis keeps the old name).
+            ("mem_fragmentation_ratio", ratio(mh.totalFragmentation)),
+            ("mem_fragmentation_bytes", "\(mh.totalFragmentationBytes)"),
+            // Redis's freeMemoryGetNotCountedMemory leaves replica output buffers and the AOF
+            // buffer out of eviction; Apus also client memory bursts (Evictor).
+            ("mem_not_counted_for_evict", "\(mh.aofBuffer + s.eviction.notCountedMemory(s))"),
+            ("mem_replication_backlog", "\(mh.replicationBacklog)"),
+            ("mem_total_replication_buffers", "\(mh.replicationBacklog + mh.clientsReplicas)"),
+            ("mem_clients_slaves", "\(mh.clientsReplicas)"),
+            ("mem_clients_normal", "\(mh.clientsNormal)"),
+            ("mem_cluster_links", "\(mh.clusterLinks)"),
+            ("mem_aof_buffer", "\(mh.aofBuffer)"),
+            ("mem_allocator", String(cString: apus_allocator_name())),
             ("active_defrag_running", "0"),
             ("lazyfree_pending_objects", "\(LazyFree.shared.pending.load(ordering: .relaxed))"),
             ("lazyfreed_objects", "\(LazyFree.shared.freed.load(ordering: .relaxed) - s.lazyfreedAtReset)"),
-            ("apus_keyspace_entry_bytes", "\(dataset)"),
-            ("apus_keyspace_table_bytes", "\(overhead)"),
+            ("apus_keyspace_entry_bytes", "\(mh.keyspaceEntryBytes)"),
+            ("apus_keyspace_table_bytes", "\(mh.keyspaceTableBytes)"),
         ]
     }
 
@@ -275,8 +269,9 @@ public enum InfoCommand {
             ("expired_stale_perc", String(format2: s.expireCycle.stalePercent * 100)),
             ("expired_time_cap_reached_count", "0"),
             ("expire_cycle_cpu_milliseconds", "\(s.expireCycle.cpuMicros / 1000)"),
-            ("evicted_keys", "0"), ("evicted_clients", "0"),
-            ("total_eviction_exceeded_time", "0"), ("current_eviction_exceeded_time", "0"),
+            ("evicted_keys", "\(s.eviction.evictedKeys(s))"), ("evicted_clients", "\(s.clientMemory.evictedClients.load(ordering: .relaxed))"),
+            ("total_eviction_exceeded_time", "\(s.eviction.exceededMillis(now: currentTimeMillis()).total)"),
+            ("current_eviction_exceeded_time", "\(s.eviction.exceededMillis(now: currentTimeMillis()).current)"),
             ("keyspace_hits", "\(s.workers.reduce(0) { $0 + $1.keyspaceHits })"),
             ("keyspace_misses", "\(s.workers.reduce(0) { $0 + $1.keyspaceMisses })"),
             ("pubsub_channels", "0"), ("pubsub_patterns", "0"), ("pubsubshard_channels", "0"),
@@ -292,6 +287,9 @@ public enum InfoCommand {
             ("total_reads_processed", "\(commands)"),
             ("total_writes_processed", "\(commands)"),
             ("io_threaded_reads_processed", "0"), ("io_threaded_writes_processed", "0"),
+            // Redis 7.4's counters (7.2 only logs these disconnections).
+            ("client_query_buffer_limit_disconnections", "\(s.clientMemory.queryLimitDisconnections.load(ordering: .relaxed))"),
+            ("client_output_buffer_limit_disconnections", "\(s.clientMemory.outputLimitDisconnections.load(ordering: .relaxed))"),
         ]
     }
 
@@ -387,14 +385,41 @@ public enum InfoCommand {
         return totals.sorted { $0.key < $1.key }.map { ("errorstat_\($0.key)", "count=\($0.value)") }
     }
 
+    /// Apus's eviction headroom: bytes and keys the current policy may evict (all keys for
+    /// allkeys-*, keys with a TTL for volatile-*, none for noeviction) and their share of
+    /// maxmemory, so "expires dangerously close to zero" is a number an alert can watch.
+    static func headroomFields(_ s: ServerContext) -> [(String, String)] {
+        let (bytes, keys) = s.eviction.evictableBytes(s)
+        let maxmemory = s.eviction.settings.maxmemory
+        let ratio = maxmemory > 0 ? String(format2: Double(bytes) / Double(maxmemory)) : "0.00"
+        return [
+            ("evictable_memory", "\(bytes)"),
+            ("evictable_memory_human", human(bytes)),
+            ("evictable_keys", "\(keys)"),
+            ("evictable_memory_ratio", ratio),
+        ]
+    }
+
     static func keyspaceFields(_ s: ServerContext) -> [(String, String)] {
         var rows: [(String, String)] = []
+        var memoryRows: [(String, String)] = []
+        let settings = s.eviction.settings
         for db in s.keyspace.databases {
             let keys = db.keyCount
-            guard keys > 0 else { continue }
-            rows.append(("db\(db.index)", "keys=\(keys),expires=\(db.expiresCount),avg_ttl=\(db.averageTTL)"))
+            let quota = db.index < settings.quotas.count ? settings.quotas[db.index] : 0
+            if keys > 0 {
+                rows.append(("db\(db.index)", "keys=\(keys),expires=\(db.expiresCount),avg_ttl=\(db.averageTTL)"))
+            }
+            // Apus: a database's dataset bytes, what the policy may evict from it, and its
+            // db-maxmemory quota, on lines of their own so parsers of Redis's `dbN:` lines
+            // (exporters split them into exactly these fields) are not disturbed.
+            if keys > 0 || quota > 0 {
+                let evictable = s.eviction.evictable(db, policy: settings.policy).bytes
+                memoryRows.append(("apus_db\(db.index)",
+                                   "used_memory=\(db.datasetBytes),evictable_memory=\(evictable),maxmemory=\(quota)"))
+            }
         }
-        return rows
+        return rows + memoryRows
     }
 }
 
@@ -421,9 +446,9 @@ func fixedPoint(_ value: Double, digits: Int) -> String {
 }
 
 extension ServerContext {
-    /// Raises the recorded peak to the current heap size (or `used` when given).
+    /// Raises the recorded peak to the current used_memory (or `used` when given).
     public func updatePeakMemory(_ used: Int? = nil) {
-        let current = used ?? Int(apus_heap_allocated_bytes())
+        let current = used ?? Int(apus_used_memory())
         var seen = peakMemory.load(ordering: .relaxed)
         while current > seen {
             let (exchanged, original) = peakMemory.compareExchange(expected: seen, desired: current, ordering: .relaxed)

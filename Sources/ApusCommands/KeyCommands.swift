@@ -37,8 +37,8 @@ public enum KeyCommands {
 
     /// The access clock a touching lookup stores, or nil under CLIENT NO-TOUCH (as `c.touch`).
     @inlinable
-    static func accessClock(_ c: borrowing CommandContext) -> UInt32? {
-        c.client.noTouch ? nil : lruClock(nowMillis: c.now)
+    static func accessClock(_ c: borrowing CommandContext) -> AccessTouch? {
+        c.client.noTouch ? nil : c.accessTouch
     }
 
     /// Counts a reading lookup for INFO keyspace_hits / keyspace_misses. Redis counts the reads
@@ -89,7 +89,7 @@ public enum KeyCommands {
     /// TOUCH updates the access time even for a CLIENT NO-TOUCH client (Redis exempts it).
     static func touch(_ c: inout CommandContext) {
         let now = c.now
-        let clock = lruClock(nowMillis: now)
+        let clock = c.accessTouch
         var touched = 0
         c.db.forEachKey(c.args.dropFirst(1)) { key, shard, hash in
             let exists = shard.lookup(key, hash: hash, now: now, accessClock: clock) != nil
@@ -385,7 +385,7 @@ public enum KeyCommands {
         }
         let outcome = c.server.keyspace.copy(key, from: source, to: newKey, in: target, replace: replace,
                                              now: c.now, accessClock: accessClock(c),
-                                             copyClock: lruClock(nowMillis: c.now))
+                                             copyClock: c.server.eviction.initialClock(nowMillis: c.now))
         countLookup(c, found: outcome != .missing)
         switch outcome {
         case .missing, .targetExists:

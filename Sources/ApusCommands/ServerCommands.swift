@@ -212,9 +212,11 @@ public enum ServerCommands {
         c.server.outputKbps.reset()
         c.server.peakMemory.store(0, ordering: .relaxed)
         c.server.updatePeakMemory()
-        for db in c.server.keyspace.databases { for shard in db.shards { shard.lock.withLockVoid { shard.expiredKeys = 0 } } }
+        for db in c.server.keyspace.databases { for shard in db.shards { shard.lock.withLockVoid { shard.expiredKeys = 0; shard.evictedKeys = 0 } } }
         c.server.statsResetMillis = currentTimeMillis()
         c.server.lazyfreedAtReset = LazyFree.shared.freed.load(ordering: .relaxed)
+        c.server.clientMemory.resetStats()
+        c.server.eviction.resetStats()
         c.reply.ok()
     }
 

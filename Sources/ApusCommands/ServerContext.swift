@@ -1,6 +1,7 @@
 import ApusConfig
 import ApusRESP
 import ApusStore
+import CSystemShims
 import NIOConcurrencyHelpers
 import Synchronization
 
@@ -35,6 +36,8 @@ public final class ServerContext: @unchecked Sendable {
     public let blocking = BlockingRegistry()
     public let slowlog = SlowLog()
     public let expireCycle = ActiveExpireCycle()
+    /// maxmemory and per-database quota enforcement (eviction).
+    public let eviction: Evictor
     /// Samples behind INFO's instantaneous_* figures (filled by the cron).
     public let opsPerSecond = InstantaneousMetric()
     public let inputKbps = InstantaneousMetric()
@@ -52,6 +55,12 @@ public final class ServerContext: @unchecked Sendable {
     public let lazyUserDel = Atomic<Bool>(false)
     public let lazyUserFlush = Atomic<Bool>(false)
     public private(set) var workers: [Worker] = []
+    /// Client buffer memory per event loop (query and output buffers, CLIENT LIST tot-mem).
+    public let clientMemory: ClientMemoryTotals
+    /// Bytes held by client buffers, server-wide, read without locks. Not dataset memory:
+    /// `maxmemory` eviction leaves it out (client buffers are bounded by
+    /// `client-output-buffer-limit`, `client-query-buffer-limit` and `maxmemory-clients`).
+    public var clientBuffersMemory: Int { clientMemory.total }
     public weak var control: (any ServerControl)?
     public let startTimeMillis = currentTimeMillis()
     public let runID: String
@@ -79,8 +88,10 @@ public final class ServerContext: @unchecked Sendable {
 
     public init(config: ConfigRegistry, specs: [CommandSpec], threads: Int) {
         self.config = config
+        clientMemory = ClientMemoryTotals(loops: threads)
         let databases = max(1, config.int("databases"))
         keyspace = Keyspace(databaseCount: databases, shardsPerDatabase: Keyspace.shardCount(forThreads: threads))
+        eviction = Evictor(databases: databases)
         commands = CommandRegistry(specs: specs)
         keyspace.installReadySignal(blocking)
         var id = ""
@@ -93,6 +104,11 @@ public final class ServerContext: @unchecked Sendable {
     /// Creates the per-thread statistics once every family has registered (the command count is final).
     public func makeWorkers(count: Int) {
         workers = (0..<max(1, count)).map { Worker(index: $0, commandCount: commands.all.count) }
+    }
+
+    /// Notes the heap the server holds before any data (INFO used_memory_startup).
+    public func recordStartupMemory() {
+        startupMemory = Int(apus_used_memory())
     }
 
     /// Re-reads the hot settings from the registry (after load and on every change).
@@ -126,6 +142,7 @@ public final class ServerContext: @unchecked Sendable {
         slowlogThresholdMicros.store(s.slowlogThresholdMicros, ordering: .relaxed)
         latencyTracking.store(config.string("latency-tracking") == "yes", ordering: .relaxed)
         slowlog.trim(to: s.slowlogMaxLength)
+        eviction.refresh(config, keyspace: keyspace)
     }
 }
 

@@ -1,3 +1,4 @@
+import ApusStore
 import NIOConcurrencyHelpers
 
 /// Per-command counters (INFO commandstats).
@@ -23,6 +24,14 @@ public final class Worker: @unchecked Sendable {
     /// Lookups that found / did not find their key (INFO keyspace_hits/misses).
     public var keyspaceHits = 0
     public var keyspaceMisses = 0
+    /// Eviction state of this thread (`Evictor`): its candidate pools (one for maxmemory, one
+    /// for the database quota it last enforced), the next database for the random policies, and
+    /// the random source for sampling and LFU increments.
+    public var evictionPool = EvictionPool()
+    public var quotaPool = EvictionPool()
+    public var quotaPoolDatabase = -1
+    public var nextRandomDatabase = 0
+    public var random = FastRandomGenerator()
     private let errorLock = NIOLock()
     private var errorCodes: [String: Int] = [:]
 

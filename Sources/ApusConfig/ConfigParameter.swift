@@ -103,6 +103,8 @@ struct ConfigEnum: Sendable {
 enum ConfigValidation: Sendable {
     case activeDefrag, dbFilename, aofFilename, aofDirname, shutdownFlags
     case hostname, humanNodename, procTitleTemplate
+    /// `db-maxmemory` (Apus): pairs of database index and memory size.
+    case databaseQuotas
 }
 
 /// Parameters with their own parsing and printing (Redis's `createSpecialConfig`).

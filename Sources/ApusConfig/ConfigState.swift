@@ -182,8 +182,10 @@ struct ConfigState {
             return store(index, .bool(newValue), volatile: isVolatile)
 
         case .string(_, let emptyIsNull):
-            try validate(parameter, .string(argument), argument)
-            let newValue: String? = (emptyIsNull && argument.isEmpty) ? nil : argument
+            // A multi-argument string (db-maxmemory 1 100mb 2 1gb) keeps its words.
+            let text = parameter.flags.contains(.multiArgument) ? arguments.joined(separator: " ") : argument
+            try validate(parameter, .string(text), text)
+            let newValue: String? = (emptyIsNull && text.isEmpty) ? nil : text
             return store(index, .string(newValue), volatile: isVolatile)
 
         case .enumeration(let table, _):
@@ -400,6 +402,22 @@ struct ConfigState {
         case .aofDirname:
             if text.isEmpty { throw ConfigReason("appenddirname can't be empty") }
             if !isBaseName(text) { throw ConfigReason("appenddirname can't be a path, just a dirname") }
+        case .databaseQuotas:
+            let words = text.split(separator: " ", omittingEmptySubsequences: true)
+            if words.count % 2 != 0 { throw ConfigReason("db-maxmemory takes pairs of <db> <bytes>") }
+            var databases = 16
+            if case .number(let n) = self.value(named: "databases") { databases = Int(n) }
+            var i = 0
+            while i < words.count {
+                guard let db = Int(words[i]), db >= 0, db < databases else {
+                    throw ConfigReason("Invalid database index '\(words[i])' (databases: \(databases))")
+                }
+                guard let bytes = parseMemory(String(words[i + 1])), bytes >= 0 else {
+                    throw ConfigReason("argument must be a memory value")
+                }
+                _ = bytes
+                i += 2
+            }
         case .shutdownFlags:
             if case .enumeration(let flags) = value, flags & 1 != 0, flags & 2 != 0 {
                 throw ConfigReason("shutdown options SAVE and NOSAVE can't be used simultaneously")

@@ -154,6 +154,8 @@ let configTable: [ConfigParameter] = [
     .numeric("repl-diskless-sync-delay", [], .int, 0...Int64(Int32.max), default: 5, .integer),
     .numeric("maxmemory-samples", [], .int, 1...Int64(Int32.max), default: 5, .integer),
     .numeric("maxmemory-eviction-tenacity", [], .int, 0...100, default: 10, .integer),
+    // Apus: per-database memory quotas, `db-maxmemory <db> <bytes> [<db> <bytes> ...]`.
+    .string("db-maxmemory", [.multiArgument], default: "", emptyIsNull: false, validation: .databaseQuotas),
     .numeric("timeout", [], .int, 0...Int64(Int32.max), default: 0, .integer),
     .numeric("replica-announce-port", alias: "slave-announce-port", [], .int, 0...65535, default: 0, .integer),
     .numeric("tcp-backlog", [.immutable], .int, 0...Int64(Int32.max), default: 511, .integer),

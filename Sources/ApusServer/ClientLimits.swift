@@ -1,5 +1,7 @@
 import ApusCommands
 import ApusConfig
+import ApusStore
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
@@ -39,7 +41,8 @@ final class ClientLimits: @unchecked Sendable {
         + "NOTE: You only need to do one of the above things in order for "
         + "the server to start accepting connections from the outside.\r\n"
 
-    private let server: ServerContext
+    let server: ServerContext
+    let logger: Logger
     private let maxClientsKey: ConfigKey
     private let protectedModeKey: ConfigKey
     private let keepAliveKey: ConfigKey
@@ -49,11 +52,31 @@ final class ClientLimits: @unchecked Sendable {
     /// Serialises increments of the registry's plain `rejectedConnections` counter.
     private let statsLock = NIOLock()
 
-    init(server: ServerContext) {
+    /// `client-output-buffer-limit` per class (hard, soft, soft seconds), cached from the
+    /// registry by its change hook so each read burst reads plain atomics.
+    private let normalOutputLimit = OutputBufferLimit()
+    private let replicaOutputLimit = OutputBufferLimit()
+    private let pubsubOutputLimit = OutputBufferLimit()
+    /// `maxmemory-clients` in bytes (0 = no client eviction), from maxmemory-clients and
+    /// maxmemory like Redis's getClientEvictionLimit.
+    private let evictionLimit = Atomic<Int>(0)
+
+    init(server: ServerContext, logger: Logger = Logger(label: "apus")) {
         self.server = server
+        self.logger = logger
         maxClientsKey = server.config.key("maxclients")
         protectedModeKey = server.config.key("protected-mode")
         keepAliveKey = server.config.key("tcp-keepalive")
+        refreshOutputLimits()
+        refreshEvictionLimit()
+        server.config.onChange("client-output-buffer-limit") { [weak self] (_: String) throws(ConfigError) in
+            self?.refreshOutputLimits()
+        }
+        for name in ["maxmemory-clients", "maxmemory"] {
+            server.config.onChange(name) { [weak self] (_: String) throws(ConfigError) in
+                self?.refreshEvictionLimit()
+            }
+        }
     }
 
     /// Connections currently admitted.
@@ -125,6 +148,122 @@ final class ClientLimits: @unchecked Sendable {
 
     private static func tcpOption(_ name: Int32) -> ChannelOptions.Types.SocketOption {
         ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: name))
+    }
+}
+
+// MARK: Client buffer limits
+
+/// One class's `client-output-buffer-limit`, readable from any loop without locks.
+final class OutputBufferLimit: @unchecked Sendable {
+    let hard = Atomic<Int>(0)
+    let soft = Atomic<Int>(0)
+    let softSeconds = Atomic<Int>(0)
+    /// The smaller of the limits that are set (Int.max when none is): below it nothing
+    /// needs checking. Read once per read burst.
+    let smallest = Atomic<Int>(Int.max)
+}
+
+/// A class's limits as one read burst uses them.
+struct OutputLimitValues {
+    var hard: Int
+    var soft: Int
+    var softSeconds: Int
+}
+
+extension ClientLimits {
+    /// Re-reads `client-output-buffer-limit` (change hooks run outside the registry's lock).
+    func refreshOutputLimits() {
+        for bufferClass in ClientBufferClass.allCases {
+            let value = server.config.clientOutputBufferLimit(bufferClass)
+            let cached = outputLimitStorage(bufferClass)
+            let hard = Int(clamping: value.hardLimitBytes)
+            let soft = Int(clamping: value.softLimitBytes)
+            cached.hard.store(hard, ordering: .relaxed)
+            cached.soft.store(soft, ordering: .relaxed)
+            cached.softSeconds.store(value.softLimitSeconds, ordering: .relaxed)
+            let smallest = switch (hard, soft) {
+            case (0, 0): Int.max
+            case (0, _): soft
+            case (_, 0): hard
+            default: min(hard, soft)
+            }
+            cached.smallest.store(smallest, ordering: .relaxed)
+        }
+    }
+
+    @inline(__always)
+    private func outputLimitStorage(_ bufferClass: ClientBufferClass) -> OutputBufferLimit {
+        switch bufferClass {
+        case .normal: normalOutputLimit
+        case .replica: replicaOutputLimit
+        case .pubsub: pubsubOutputLimit
+        }
+    }
+
+    /// The smallest output buffer limit set for the class (Int.max: none).
+    @inline(__always)
+    func smallestOutputLimit(_ bufferClass: ClientBufferClass) -> Int {
+        outputLimitStorage(bufferClass).smallest.load(ordering: .relaxed)
+    }
+
+    func outputLimit(_ bufferClass: ClientBufferClass) -> OutputLimitValues {
+        let cached = outputLimitStorage(bufferClass)
+        return OutputLimitValues(hard: cached.hard.load(ordering: .relaxed),
+                                 soft: cached.soft.load(ordering: .relaxed),
+                                 softSeconds: cached.softSeconds.load(ordering: .relaxed))
+    }
+
+    /// Redis's getClientEvictionLimit: `maxmemory-clients` bytes, or N% of `maxmemory`
+    /// (only while maxmemory is set), never below 128 KiB so a bad setting cannot lock
+    /// everyone out; 0 when client eviction is off.
+    func refreshEvictionLimit() {
+        let configured = server.config.int("maxmemory-clients")
+        let maxmemory = server.config.int("maxmemory")
+        var limit = 0
+        if configured < 0 && maxmemory > 0 {
+            limit = Int(Double(maxmemory) * Double(-configured) / 100)
+        } else if configured > 0 {
+            limit = configured
+        }
+        if limit > 0 && limit < 128 * 1024 { limit = 128 * 1024 }
+        evictionLimit.store(limit, ordering: .relaxed)
+    }
+
+    /// Redis's evictClients: while normal and pub/sub clients together use at least
+    /// `maxmemory-clients`, disconnects the evictable client using the most memory. Returns
+    /// whether `current` (the caller's own client) was among them; the others are closed
+    /// through their own loops, and leave CLIENT LIST at once.
+    @inline(__always)
+    func evictClientsIfNeeded(current: ClientSession?) -> Bool {
+        let limit = evictionLimit.load(ordering: .relaxed)
+        guard limit != 0, server.clientMemory.evictable >= limit else { return false }
+        return evictClients(limit: limit, current: current)
+    }
+
+    @inline(never)
+    private func evictClients(limit: Int, current: ClientSession?) -> Bool {
+        let totals = server.clientMemory
+        // Redis's clientEvictionAllowed: not NO-EVICT, and a normal or pub/sub client.
+        var candidates = server.clients.all.filter { !$0.noEvict && $0.bufferClass != .replica }
+        candidates.sort { $0.chargedBytes > $1.chargedBytes }
+        let now = currentTimeMillis()
+        var evictedCurrent = false
+        for client in candidates {
+            guard totals.evictable >= limit else { return evictedCurrent }
+            guard totals.claimForEviction(client) else { continue }
+            logger.notice("Evicting client: \(ConnectionCommands.clientInfoString(client, now: now))")
+            totals.evictedClients.add(1, ordering: .relaxed)
+            server.clients.remove(client)
+            if client === current {
+                evictedCurrent = true
+            } else {
+                client.requestClose()
+            }
+        }
+        if totals.evictable >= limit {
+            logger.warning("Over client maxmemory after evicting all evictable clients")
+        }
+        return evictedCurrent
     }
 }
 

@@ -33,6 +33,7 @@ final class Cron: @unchecked Sendable {
     private func tick(hz: Int) {
         let now = currentTimeMillis()
         sharedLRUClock.store(lruClock(nowMillis: now), ordering: .relaxed)
+        context.eviction.refreshInitialClock(context.keyspace, nowMillis: now)
         if context.settings.activeExpireEnabled {
             context.expireCycle.run(keyspace: context.keyspace, now: now, budgetMicros: 25_000 * 10 / hz)
         }

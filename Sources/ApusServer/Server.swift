@@ -32,10 +32,11 @@ public final class Server: ServerControl, @unchecked Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         self.context = ServerContext(config: config, specs: CommandTable.specs, threads: threads)
         self.closedPromise = group.next().makePromise()
-        self.limits = ClientLimits(server: context)
+        self.limits = ClientLimits(server: context, logger: logger)
         CommandFamilies.registerAll(into: context.commands)
         context.makeWorkers(count: threads)
         context.refreshSettings()
+        context.recordStartupMemory()
         context.control = self
         Server.enterDirectory(config: config, logger: logger)
         Server.adjustOpenFiles(config: config, logger: logger)
@@ -145,6 +146,13 @@ public final class Server: ServerControl, @unchecked Sendable {
         let cron = Cron(context: context, eventLoop: group.next(), logger: logger)
         cron.start()
         self.cron = cron
+        // Redis prints its logo (with "PID: n", which its test harness waits for) when
+        // always-show-logo is set or stdout is a terminal, else a one-line summary.
+        if context.config.string("always-show-logo") == "yes" || isatty(STDOUT_FILENO) != 0 {
+            logger.notice("Apus \(ServerInfo.apusVersion) (Redis \(ServerInfo.redisVersion) compatible) 64 bit, standalone mode, Port: \(boundPort), PID: \(getpid())")
+        } else {
+            logger.notice("Running mode=standalone, port=\(boundPort).")
+        }
         logger.notice("Ready to accept connections tcp", metadata: ["port": "\(boundPort)"])
     }
 

@@ -39,7 +39,7 @@ public enum StringEncoding: UInt8, Sendable {
 /// Layout (unaligned fields; one malloc per key keeps small keys at one glibc chunk):
 ///
 ///     0  UInt32  key length, bit 31 = has expire
-///     4  UInt32  value length in bytes (strings) or 8 (collections: an object pointer)
+///     4  UInt32  value length in bytes (strings) or 16 (collections: object pointer + counted size)
 ///     8  UInt8   type (high nibble) | encoding (low nibble)
 ///     9  UInt8×3 access clock: LRU seconds, or LFU minutes(16) + counter(8)
 ///    12  Int64   expire time in ms since the epoch   (only when bit 31 is set)
@@ -169,9 +169,15 @@ public struct Entry {
     @inlinable
     public var valueCapacity: Int { Int(apus_usable_size(pointer)) &- keyOffset &- keyLength }
 
-    /// Bytes this entry occupies on the heap (for memory accounting).
+    /// Bytes this entry's heap block takes (memory accounting): its malloc chunk, header and
+    /// rounding included. The allocator is asked (`heapBlockBytes(ofBlock:)`, about 20
+    /// instructions) rather than the size computed from the fields: a block may hold spare
+    /// capacity (APPEND, SETRANGE, SETBIT grow strings greedily and in place), values are
+    /// overwritten in place with other lengths and encodings, and glibc sometimes hands out a
+    /// chunk 16 bytes bigger than asked. So the figure never changes while the block lives,
+    /// whatever is done to it in place.
     @inlinable
-    public var allocatedSize: Int { Swift.max(keyOffset &+ keyLength &+ valueLength, 16) }
+    public var allocatedSize: Int { heapBlockBytes(ofBlock: pointer) }
 }
 
 /// The keyspace hash: seeded SipHash (Swift's `Hasher`), so hash flooding does not work.
@@ -186,13 +192,24 @@ public func keyHash(_ key: UnsafeRawBufferPointer) -> UInt64 {
 
 extension Entry {
     /// Allocates an entry whose value is a collection object (retained by the entry).
+    ///
+    /// The value is 16 bytes: the object pointer, then the object's size as the shard last
+    /// counted it (`syncedObjectBytes`, maintained by the shard's memory accounting).
     public static func allocate(key: UnsafeRawBufferPointer, object: AnyObject, type: ValueType,
                                 encoding: UInt8, expireAt: Int64?) -> Entry {
         precondition(type != .string)
-        let entry = allocate(key: key, valueLength: 8, type: type, encoding: encoding, expireAt: expireAt)
+        let entry = allocate(key: key, valueLength: 16, type: type, encoding: encoding, expireAt: expireAt)
         let raw = Unmanaged.passRetained(object).toOpaque()
         entry.mutableValue.baseAddress!.storeBytes(of: raw, as: UnsafeMutableRawPointer.self)
+        entry.syncedObjectBytes = 0
         return entry
+    }
+
+    /// The object size the shard counted for this collection entry (see ShardMemory.swift).
+    @inlinable
+    public var syncedObjectBytes: Int {
+        get { Int(value.baseAddress!.loadUnaligned(fromByteOffset: 8, as: Int64.self)) }
+        nonmutating set { mutableValue.baseAddress!.storeBytes(of: Int64(newValue), toByteOffset: 8, as: Int64.self) }
     }
 
     /// The collection object of a non-string entry.

@@ -150,9 +150,9 @@ extension Shard {
     /// The live entry for `key`, its access clock set to `accessClock` when given (a read or
     /// write lookup that "touches" the key; nil for Redis's LOOKUP_NOTOUCH lookups).
     @inlinable
-    public func lookup(_ key: UnsafeRawBufferPointer, hash: UInt64, now: Int64, accessClock: UInt32?) -> Entry? {
+    public func lookup(_ key: UnsafeRawBufferPointer, hash: UInt64, now: Int64, accessClock: AccessTouch?) -> Entry? {
         guard let entry = lookup(key, hash: hash, now: now) else { return nil }
-        if let accessClock { entry.accessClock = accessClock }
+        if let accessClock { accessClock.apply(to: entry) }
         return entry
     }
 
@@ -161,7 +161,7 @@ extension Shard {
     /// the primary's DEL and keeps the key with a past expire time, like Redis).
     @inlinable
     public func expire(_ key: UnsafeRawBufferPointer, hash: UInt64, at when: Int64, condition: ExpireCondition,
-                       now: Int64, accessClock: UInt32?) -> ExpireOutcome {
+                       now: Int64, accessClock: AccessTouch?) -> ExpireOutcome {
         guard let entry = lookup(key, hash: hash, now: now, accessClock: accessClock) else { return .missing }
         if !condition.isEmpty {
             let current = entry.expireAt
@@ -182,7 +182,7 @@ extension Shard {
 
     /// PERSIST: removes the TTL; returns whether the key had one.
     @inlinable
-    public func persist(_ key: UnsafeRawBufferPointer, hash: UInt64, now: Int64, accessClock: UInt32?) -> Bool {
+    public func persist(_ key: UnsafeRawBufferPointer, hash: UInt64, now: Int64, accessClock: AccessTouch?) -> Bool {
         guard let entry = lookup(key, hash: hash, now: now, accessClock: accessClock), entry.hasExpire else {
             return false
         }
@@ -241,7 +241,7 @@ extension Database {
     /// RENAME / RENAMENX: moves the value and TTL of `source` to `target`, overwriting `target`
     /// unless `replacing` is false. Both shards are locked (ascending order).
     public func rename(_ source: UnsafeRawBufferPointer, to target: UnsafeRawBufferPointer, replacing: Bool,
-                       now: Int64, accessClock: UInt32?) -> RenameOutcome {
+                       now: Int64, accessClock: AccessTouch?) -> RenameOutcome {
         let sourceHash = keyHash(source)
         let targetHash = keyHash(target)
         let mask: UInt64 = 1 << UInt64(shardIndex(hash: sourceHash)) | 1 << UInt64(shardIndex(hash: targetHash))
@@ -257,7 +257,7 @@ extension Database {
                 guard replacing else { return .targetExists }
                 targetShard.delete(target, hash: targetHash)
             }
-            targetShard.insert(entry.relocated(to: target, expireAt: entry.expireAt), hash: targetHash)
+            targetShard.insert(entry.relocated(to: target, expireAt: entry.expireAt), hash: targetHash, keepClock: true)
             sourceShard.delete(source, hash: sourceHash)
             return .renamed
         }
@@ -425,7 +425,7 @@ extension Keyspace {
     /// MOVE: moves `key` with its TTL from `source` to `target` (different databases) unless
     /// the target database has it.
     public func move(_ key: UnsafeRawBufferPointer, from source: Database, to target: Database,
-                     now: Int64, accessClock: UInt32?) -> MoveOutcome {
+                     now: Int64, accessClock: AccessTouch?) -> MoveOutcome {
         let hash = keyHash(key)
         let sourceMask: UInt64 = 1 << UInt64(source.shardIndex(hash: hash))
         let targetMask: UInt64 = 1 << UInt64(target.shardIndex(hash: hash))
@@ -436,7 +436,7 @@ extension Keyspace {
             }
             let targetShard = target.shard(hash: hash)
             if targetShard.lookup(key, hash: hash, now: now) != nil { return .targetExists }
-            targetShard.insert(entry.relocated(to: key, expireAt: entry.expireAt), hash: hash)
+            targetShard.insert(entry.relocated(to: key, expireAt: entry.expireAt), hash: hash, keepClock: true)
             sourceShard.delete(key, hash: hash)
             return .moved
         }
@@ -447,7 +447,7 @@ extension Keyspace {
     /// copying a key onto itself. `accessClock` is the reading lookup's touch (nil: no touch);
     /// `copyClock` the new key's access clock.
     public func copy(_ key: UnsafeRawBufferPointer, from source: Database, to newKey: UnsafeRawBufferPointer,
-                     in target: Database, replace: Bool, now: Int64, accessClock: UInt32?,
+                     in target: Database, replace: Bool, now: Int64, accessClock: AccessTouch?,
                      copyClock: UInt32) -> CopyOutcome {
         let hash = keyHash(key)
         let newHash = keyHash(newKey)
@@ -465,7 +465,7 @@ extension Keyspace {
                 return .unsupportedType
             }
             if exists { targetShard.delete(newKey, hash: newHash) }
-            targetShard.insert(copy, hash: newHash)
+            targetShard.insert(copy, hash: newHash, keepClock: true)
             return .copied
         }
     }

@@ -54,6 +54,8 @@ public struct KeyTable: ~Copyable {
     @usableFromInline var rehashBudget: Int
     /// Drained slots (counted like `rehashDone`) whose pages were given back to the OS.
     @usableFromInline var rehashReleased: Int
+    /// Bytes of `main` given back to the OS by those releases (memory accounting).
+    @usableFromInline var releasedBytes: Int
     /// After a refused shrink, the count below which shrinking is considered again (0: any).
     @usableFromInline var shrinkCheckBelow: Int
 
@@ -70,6 +72,7 @@ public struct KeyTable: ~Copyable {
         rehashDone = 0
         rehashBudget = 0
         rehashReleased = 0
+        releasedBytes = 0
         shrinkCheckBelow = 0
     }
 
@@ -90,9 +93,20 @@ public struct KeyTable: ~Copyable {
     @inlinable
     public var capacity: Int { isRehashing ? target.capacity : main.capacity }
 
-    /// Bytes allocated for slot arrays (memory accounting).
+    /// Bytes allocated for slot arrays (their slots).
     @inlinable
     public var slotBytes: Int { (main.capacity &+ target.capacity) &* MemoryLayout<UInt64>.stride }
+
+    /// Bytes the slot arrays take on the heap (memory accounting), in O(1): the malloc chunk of
+    /// a small array; a mapped one's pages, less those a rehash drain already gave back. A
+    /// mapped rehash target counts in full from the start, though its pages fault in as
+    /// entries land (all of them well before the drain ends).
+    @inlinable
+    public var heapBytes: Int { main.heapBytes &- releasedBytes &+ target.heapBytes }
+
+    /// The part of `heapBytes` in mapped arrays (outside malloc's statistics).
+    @inlinable
+    public var mappedSlotBytes: Int { main.mappedBytes &- releasedBytes &+ target.mappedBytes }
 
     // MARK: Lookup
 
@@ -204,6 +218,7 @@ public struct KeyTable: ~Copyable {
         rehashDone = 0
         rehashBudget = 0
         rehashReleased = 0
+        releasedBytes = 0
         shrinkCheckBelow = 0
     }
 
@@ -340,10 +355,10 @@ public struct KeyTable: ~Copyable {
         let from = (rehashStart &+ rehashReleased) & main.mask
         let to = (rehashStart &+ rehashDone) & main.mask
         if from < to {
-            main.releasePages(from: from, to: to)
+            releasedBytes &+= main.releasePages(from: from, to: to)
         } else {
-            main.releasePages(from: from, to: main.capacity)
-            main.releasePages(from: 0, to: to)
+            releasedBytes &+= main.releasePages(from: from, to: main.capacity)
+            releasedBytes &+= main.releasePages(from: 0, to: to)
         }
         rehashReleased = rehashDone
     }
@@ -372,5 +387,6 @@ public struct KeyTable: ~Copyable {
         rehashDone = 0
         rehashBudget = 0
         rehashReleased = 0
+        releasedBytes = 0
     }
 }

@@ -1,3 +1,5 @@
+import CSystemShims
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -135,8 +137,7 @@ struct KeySlotArray {
         let bytes = capacity &* MemoryLayout<UInt64>.stride
         let raw: UnsafeMutableRawPointer?
         if bytes >= KeySlotArray.mappedThreshold {
-            let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-            raw = mapped == MAP_FAILED ? nil : mapped
+            raw = apus_map_zeroed(bytes)  // mmap, counted in used_memory
         } else {
             raw = calloc(capacity, MemoryLayout<UInt64>.stride)
         }
@@ -152,7 +153,7 @@ struct KeySlotArray {
         guard let base else { return }
         let bytes = capacity &* MemoryLayout<UInt64>.stride
         if bytes >= KeySlotArray.mappedThreshold {
-            munmap(base, bytes)
+            apus_unmap(base, bytes)
         } else {
             free(base)
         }
@@ -160,15 +161,33 @@ struct KeySlotArray {
 
     /// Gives the whole pages among slots `from..<to` (all empty) back to the OS; they read as
     /// zero afterwards. Spreads the cost of dropping a big drained array over the drain steps
-    /// instead of one long munmap when the rehash completes. Only for mapped arrays.
+    /// instead of one long munmap when the rehash completes. Only for mapped arrays. Returns
+    /// the bytes released.
     @usableFromInline
-    func releasePages(from: Int, to: Int) {
-        guard capacity &* MemoryLayout<UInt64>.stride >= KeySlotArray.mappedThreshold, let base else { return }
+    @discardableResult
+    func releasePages(from: Int, to: Int) -> Int {
+        guard capacity &* MemoryLayout<UInt64>.stride >= KeySlotArray.mappedThreshold, let base else { return 0 }
         let page = UInt(KeySlotArray.pageSize)
         let start = (UInt(bitPattern: base + from) &+ page &- 1) & ~(page &- 1)
         let end = UInt(bitPattern: base + to) & ~(page &- 1)
-        guard end > start else { return }
+        guard end > start else { return 0 }
         _ = madvise(UnsafeMutableRawPointer(bitPattern: start), Int(end &- start), Int32(MADV_DONTNEED))
+        return Int(end &- start)
+    }
+
+    /// Bytes this array takes: its calloc chunk, or its mapped pages (memory accounting).
+    @inlinable
+    var heapBytes: Int {
+        let bytes = capacity &* MemoryLayout<UInt64>.stride
+        if bytes == 0 { return 0 }
+        return bytes >= KeySlotArray.mappedThreshold ? bytes : heapBlockBytes(bytes)
+    }
+
+    /// Bytes of this array that are mapped rather than malloc'ed (not in mallinfo's figures).
+    @inlinable
+    var mappedBytes: Int {
+        let bytes = capacity &* MemoryLayout<UInt64>.stride
+        return bytes >= KeySlotArray.mappedThreshold ? bytes : 0
     }
 
     @usableFromInline static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))

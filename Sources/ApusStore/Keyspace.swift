@@ -12,6 +12,8 @@ public final class Database: @unchecked Sendable {
 
     /// Estimated average remaining TTL in ms of keys with a TTL (INFO keyspace avg_ttl), kept by the expire cycle.
     public var averageTTL: Int64 = 0
+    /// Non-empty shards (see `Occupancy`).
+    public let occupancy = Occupancy()
 
     /// The most shards a database has, so a set of shards fits one `UInt64` bitmask.
     public static let maxShards = 64
@@ -23,7 +25,10 @@ public final class Database: @unchecked Sendable {
         self.shards = shards
         self.shardMask = UInt64(shardCount - 1)
         shardRefs = .allocate(capacity: shardCount)
-        for (i, shard) in shards.enumerated() { shardRefs[i] = Unmanaged.passUnretained(shard) }
+        for (i, shard) in shards.enumerated() {
+            shardRefs[i] = Unmanaged.passUnretained(shard)
+            shard.occupancy = occupancy
+        }
     }
 
     deinit { shardRefs.deallocate() }
@@ -39,7 +44,10 @@ public final class Database: @unchecked Sendable {
         let hash = keyHash(key)
         return try shardRefs[shardIndex(hash: hash)]._withUnsafeGuaranteedRef { shard in
             shard.lock.lock()
-            defer { shard.lock.unlock() }
+            defer {
+                shard.syncCollectionBytes()
+                shard.lock.unlock()
+            }
             return try body(shard, hash)
         }
     }
@@ -75,6 +83,7 @@ public final class Database: @unchecked Sendable {
         var m = mask
         while m != 0 {
             let i = m.trailingZeroBitCount
+            shards[i].syncCollectionBytes()
             shards[i].lock.unlock()
             m &= m &- 1
         }
@@ -83,6 +92,13 @@ public final class Database: @unchecked Sendable {
     /// Every shard's bit.
     @inlinable
     public var allShards: UInt64 { shards.count == 64 ? ~0 : (1 << UInt64(shards.count)) &- 1 }
+
+    /// Runs `body` with shard number `i`, without reference counting (eviction's sampling
+    /// visits shards from every thread; shared reference counts would bounce between cores).
+    @inlinable
+    public func withShard<R>(at i: Int, _ body: (Shard) throws -> R) rethrows -> R {
+        try shardRefs[i]._withUnsafeGuaranteedRef(body)
+    }
 
     /// The shard owning a hash (caller holds its lock).
     @inlinable
@@ -113,8 +129,28 @@ public final class Database: @unchecked Sendable {
 public final class Keyspace: @unchecked Sendable {
     public let databases: [Database]
 
+    /// The initial access clock of new keys, shared by every shard (see `AccessClockMode`).
+    public let clockMode = AccessClockMode()
+
+    /// The same databases as unmanaged references (kept alive by `databases`), for code that
+    /// visits them from every thread without touching their reference counts.
+    @usableFromInline let databaseRefs: UnsafeMutablePointer<Unmanaged<Database>>
+
     public init(databaseCount: Int, shardsPerDatabase: Int) {
         databases = (0..<databaseCount).map { Database(index: $0, shardCount: shardsPerDatabase) }
+        databaseRefs = .allocate(capacity: databases.count)
+        for (i, db) in databases.enumerated() {
+            databaseRefs[i] = Unmanaged.passUnretained(db)
+            for shard in db.shards { shard.clockMode = clockMode }
+        }
+    }
+
+    deinit { databaseRefs.deallocate() }
+
+    /// Runs `body` with database number `i`, without reference counting.
+    @inlinable
+    public func withDatabase<R>(at i: Int, _ body: (Database) throws -> R) rethrows -> R {
+        try databaseRefs[i]._withUnsafeGuaranteedRef(body)
     }
 
     /// The shard count for a given number of event loops: many per core so two loops rarely

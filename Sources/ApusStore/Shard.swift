@@ -14,6 +14,18 @@ public final class Shard: @unchecked Sendable {
     public var expiresCount = 0
     /// Bytes held by entry blocks (memory accounting).
     public var entryBytes = 0
+    /// Bytes held by the collection objects of this shard's keys, as last synced (each entry
+    /// records its object's synced size, see `noteCollectionWrite`).
+    public var objectBytes = 0
+    /// Entry and object bytes of keys with a TTL: what the volatile-* policies may evict.
+    public var volatileBytes = 0
+    /// Collection entries written under the current lock hold: their objects' sizes are
+    /// re-read when the lock is released (`syncCollectionBytes`), so commands need not report sizes.
+    @usableFromInline var writtenCollections: [Entry] = []
+    /// The shard's dataset bytes (entries, objects, table slots) and the volatile part, stored
+    /// after every change for readers that hold no lock (eviction, per-database quotas, INFO).
+    public let publishedBytes = Atomic<Int>(0)
+    public let publishedVolatileBytes = Atomic<Int>(0)
     /// Where the active expire cycle resumes its walk.
     public var expireCursor = 0
     /// Replicas never expire keys themselves (the primary sends DEL); set by replication.
@@ -22,8 +34,17 @@ public final class Shard: @unchecked Sendable {
     /// wait for (set once by `Keyspace.installReadySignal`).
     public var databaseIndex = 0
     public var readySignal: (any KeyReadySignal)?
+    /// How new keys start their access clock (LRU, or LFU's "now, counter 5"); shared by the
+    /// keyspace's shards and switched by the maxmemory policy.
+    public var clockMode = AccessClockMode.lru
+    /// The database's count of non-empty shards, and whether this shard is counted in it.
+    public var occupancy = Occupancy()
+    @usableFromInline var countedOccupied = false
+    @usableFromInline var countedVolatile = false
 
-    public init() {}
+    public init() {
+        writtenCollections.reserveCapacity(8)
+    }
 
     deinit {
         table.removeAll { Shard.free($0) }
@@ -51,13 +72,27 @@ public final class Shard: @unchecked Sendable {
 
     // MARK: Mutation
 
-    /// Adds an entry for a key that is not present.
+    /// Adds an entry for a key that is not present. A new value starts with the keyspace's
+    /// initial access clock; a moved one (RENAME, MOVE, COPY) passes `keepClock`.
     @inlinable
-    public func insert(_ entry: Entry, hash: UInt64) {
+    public func insert(_ entry: Entry, hash: UInt64, keepClock: Bool = false) {
+        if !keepClock {
+            let initial = clockMode.lfuInitialClock.load(ordering: .relaxed)
+            if initial != 0 { entry.accessClock = initial }
+        }
         table.insert(entry, hash: hash)
-        entryBytes &+= entry.allocatedSize
-        if entry.hasExpire { expiresCount &+= 1 }
-        if entry.type != .string { signalIfBlockable(entry) }
+        let bytes = entry.allocatedSize
+        entryBytes &+= bytes
+        if entry.hasExpire {
+            expiresCount &+= 1
+            volatileBytes &+= bytes
+        }
+        if entry.type != .string {
+            adoptObjectBytes(entry)
+            noteCollectionWrite(entry)  // usually filled right after insertion
+            signalIfBlockable(entry)
+        }
+        publishBytes()
     }
 
     /// Tells the blocking registry about a new list, sorted set or stream key.
@@ -72,11 +107,21 @@ public final class Shard: @unchecked Sendable {
     /// Puts `new` in place of `old` (same key) and frees `old`.
     @inlinable
     public func replace(_ old: Entry, with new: Entry, hash: UInt64) {
+        syncCollectionBytes()
         table.replace(old, with: new, hash: hash)
-        entryBytes &+= new.allocatedSize &- old.allocatedSize
-        if old.hasExpire { expiresCount &-= 1 }
-        if new.hasExpire { expiresCount &+= 1 }
-        if new.type != .string && new.type != old.type { signalIfBlockable(new) }
+        forgetBytes(old)
+        let bytes = new.allocatedSize
+        entryBytes &+= bytes
+        if new.hasExpire {
+            expiresCount &+= 1
+            volatileBytes &+= bytes
+        }
+        if new.type != .string {
+            adoptObjectBytes(new)
+            noteCollectionWrite(new)
+            if new.type != old.type { signalIfBlockable(new) }
+        }
+        publishBytes()
         // An overwritten value (SET over a big hash, ...) is a server-side deletion too.
         if LazyFree.shared.lazyServerDel.load(ordering: .relaxed), LazyFree.isBig(old) {
             LazyFree.shared.free(old)
@@ -89,9 +134,10 @@ public final class Shard: @unchecked Sendable {
     @inlinable
     @discardableResult
     public func delete(_ key: UnsafeRawBufferPointer, hash: UInt64, lazily: Bool? = nil) -> Bool {
+        syncCollectionBytes()
         guard let entry = table.remove(key, hash: hash) else { return false }
-        entryBytes &-= entry.allocatedSize
-        if entry.hasExpire { expiresCount &-= 1 }
+        forgetBytes(entry)
+        publishBytes()
         // nil: a deletion the server makes as a side effect (RENAME over a key, STORE
         // destinations, emptied collections), lazy when `lazyfree-lazy-server-del` says so.
         if lazily ?? LazyFree.shared.lazyServerDel.load(ordering: .relaxed), LazyFree.isBig(entry) {
@@ -112,6 +158,8 @@ public final class Shard: @unchecked Sendable {
 
     /// Keys removed because their TTL passed (lazily or by the active cycle).
     public var expiredKeys = 0
+    /// Keys removed by eviction (maxmemory or a database quota).
+    public var evictedKeys = 0
 
     /// Removes every key.
     public func removeAll(lazily: Bool = false) {
@@ -125,15 +173,25 @@ public final class Shard: @unchecked Sendable {
         }
         expiresCount = 0
         entryBytes = 0
+        objectBytes = 0
+        volatileBytes = 0
+        writtenCollections.removeAll(keepingCapacity: true)
         expireCursor = 0
+        publishBytes()
     }
 
     /// Exchanges the whole contents with `other` (SWAPDB); both locks must be held.
     public func swapContents(with other: Shard) {
+        syncCollectionBytes()
+        other.syncCollectionBytes()
         swap(&table, &other.table)
         swap(&expiresCount, &other.expiresCount)
         swap(&entryBytes, &other.entryBytes)
+        swap(&objectBytes, &other.objectBytes)
+        swap(&volatileBytes, &other.volatileBytes)
         swap(&expireCursor, &other.expireCursor)
+        publishBytes()
+        other.publishBytes()
     }
 
     @inlinable
@@ -156,9 +214,13 @@ public final class Shard: @unchecked Sendable {
             if newLength > oldLength {
                 (old.mutableValue.baseAddress! + oldLength).initializeMemory(as: UInt8.self, repeating: 0, count: newLength - oldLength)
             }
+            let before = old.allocatedSize
             old.setValueLength(newLength)
             old.encoding = StringEncoding.raw.rawValue
-            entryBytes &+= newLength &- oldLength
+            let delta = old.allocatedSize &- before
+            entryBytes &+= delta
+            if old.hasExpire { volatileBytes &+= delta }
+            publishBytes()
             return old
         }
         let spare = newLength > oldLength ? (newLength < 1 << 20 ? newLength : 1 << 20) : 0
@@ -181,11 +243,19 @@ public final class Shard: @unchecked Sendable {
             return entry
         }
         if expireAt == nil && !entry.hasExpire { return entry }
-        let new = entry.copy(expireAt: expireAt)
+        syncCollectionBytes()
+        let new = entry.copy(expireAt: expireAt)  // carries the object's synced size along
         table.replace(entry, with: new, hash: hash)
-        entryBytes &+= new.allocatedSize &- entry.allocatedSize
-        if entry.hasExpire { expiresCount &-= 1 }
-        if new.hasExpire { expiresCount &+= 1 }
+        forgetBytes(entry)
+        let bytes = new.allocatedSize
+        entryBytes &+= bytes
+        let object = new.type == .string ? 0 : new.syncedObjectBytes
+        objectBytes &+= object
+        if new.hasExpire {
+            expiresCount &+= 1
+            volatileBytes &+= bytes &+ object
+        }
+        publishBytes()
         entry.deallocate()  // the object (if any) moved to `new`
         return new
     }

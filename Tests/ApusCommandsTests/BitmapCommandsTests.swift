@@ -32,12 +32,11 @@ extension Harness {
 
     /// Puts a non-string value at `key` (the collection families are written elsewhere).
     fileprivate func makeNonString(_ key: String) {
-        final class Placeholder {}
         var name = key
         name.withUTF8 { utf8 in
             let raw = UnsafeRawBufferPointer(utf8)
             server.keyspace.databases[0].withShard(for: raw) { shard, hash in
-                shard.insert(Entry.allocate(key: raw, object: Placeholder(), type: .list, encoding: 0, expireAt: nil), hash: hash)
+                shard.insert(Entry.allocate(key: raw, object: ListObject(), type: .list, encoding: 0, expireAt: nil), hash: hash)
             }
         }
     }

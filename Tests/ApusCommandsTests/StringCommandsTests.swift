@@ -7,7 +7,6 @@ import Testing
 // every reply checked here).
 
 /// A collection object for WRONGTYPE tests (the list family is not needed to make one).
-private final class Placeholder {}
 
 extension Harness {
     /// The live entry's encoding and TTL, read straight from the store (no OBJECT/PTTL needed).
@@ -36,7 +35,7 @@ extension Harness {
         let bytes = Array(key.utf8)
         bytes.withUnsafeBytes { raw in
             server.keyspace.databases[client.db].withShard(for: raw) { shard, hash in
-                let entry = Entry.allocate(key: raw, object: Placeholder(), type: .list, encoding: 0, expireAt: nil)
+                let entry = Entry.allocate(key: raw, object: ListObject(), type: .list, encoding: 0, expireAt: nil)
                 shard.insert(entry, hash: hash)
             }
         }

@@ -213,7 +213,9 @@ let redisDefaults: [(String, String)] = [
         for (name, value) in redisDefaults {
             #expect(ours[name] == value, "default of \(name)")
         }
-        let expectedNames = Set(redisDefaults.map(\.0)).union(["dir"])
+        // Apus's own parameters on top of Redis's: db-maxmemory (per-database quotas, none by default).
+        #expect(ours["db-maxmemory"] == "")
+        let expectedNames = Set(redisDefaults.map(\.0)).union(["dir", "db-maxmemory"])
         #expect(Set(ours.keys) == expectedNames)
     }
 

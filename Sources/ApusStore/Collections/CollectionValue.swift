@@ -9,8 +9,13 @@ public protocol CollectionValue: AnyObject {
     /// Number of elements (fields, members, list items). A collection with 0 elements is
     /// never left in the keyspace: the command that empties it deletes the key.
     var count: Int { get }
-    /// An independent deep copy with the same contents and encoding (COPY).
+    /// An independent deep copy with the same contents and encoding (COPY). It shares no
+    /// buffer with the original (memory accounting counts each object's blocks).
     func duplicate() -> any CollectionValue
+    /// Heap bytes the object holds: its own block and every buffer, node and element block it
+    /// owns, as malloc sizes them (`heapBlockBytes`). O(1): kept by counters at the allocation
+    /// sites, so memory accounting can read it before and after every write.
+    var allocatedBytes: Int { get }
 }
 
 extension Entry {

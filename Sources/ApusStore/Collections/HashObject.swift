@@ -19,6 +19,8 @@ public enum HashOpError: Error, Equatable, Sendable {
 @usableFromInline
 final class HashFieldTable {
     @usableFromInline var table = KeyTable()
+    /// Heap bytes of the field entries (`Entry.allocatedSize` summed), kept as they come and go.
+    @usableFromInline var entryBytes = 0
 
     @usableFromInline
     init() {}
@@ -27,6 +29,21 @@ final class HashFieldTable {
 
     @inlinable
     var count: Int { table.count }
+
+    /// Bytes of this object's own heap block.
+    @inlinable
+    static var instanceBytes: Int { heapObjectBytes(storedBytes: MemoryLayout<KeyTable>.size &+ 8) }
+
+    /// Heap bytes held: this object, the slot arrays and the entries (O(1)).
+    @inlinable
+    var allocatedBytes: Int { HashFieldTable.instanceBytes &+ table.heapBytes &+ entryBytes }
+
+    /// `allocatedBytes` summed entry by entry (tests check the running count against it).
+    func recomputeAllocatedBytes() -> Int {
+        var bytes = HashFieldTable.instanceBytes &+ table.heapBytes
+        table.forEach { bytes &+= $0.allocatedSize }
+        return bytes
+    }
 
     /// Extra slots drained per insert or removal while the table resizes. The keyspace's tables
     /// also rehash from the cron, a hash's only when written; with the table's own budget alone
@@ -40,6 +57,7 @@ final class HashFieldTable {
     func insertNew(_ field: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, hash: UInt64) {
         let entry = Entry.allocate(key: field, valueLength: value.count, type: .string, encoding: 0, expireAt: nil)
         if value.count > 0 { entry.mutableValue.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
+        entryBytes &+= entry.allocatedSize
         table.insert(entry, hash: hash)
         if table.isRehashing { table.rehashStep(slots: HashFieldTable.extraRehashSlots) }
     }
@@ -57,6 +75,7 @@ final class HashFieldTable {
         let new = Entry.allocate(key: old.key, valueLength: value.count, type: .string, encoding: 0, expireAt: nil)
         if value.count > 0 { new.mutableValue.baseAddress!.copyMemory(from: value.baseAddress!, byteCount: value.count) }
         table.replace(old, with: new, hash: hash)
+        entryBytes &+= new.allocatedSize &- old.allocatedSize
         old.deallocate()
     }
 
@@ -75,6 +94,7 @@ final class HashFieldTable {
     @inlinable
     func remove(_ field: UnsafeRawBufferPointer) -> Bool {
         guard let entry = table.remove(field, hash: keyHash(field)) else { return false }
+        entryBytes &-= entry.allocatedSize
         entry.deallocate()
         if table.isRehashing { table.rehashStep(slots: HashFieldTable.extraRehashSlots) }
         return true
@@ -113,6 +133,26 @@ public final class HashObject: CollectionValue {
         return packed.count / 2
     }
 
+    /// Bytes of this object's own heap block.
+    @inlinable
+    static var instanceBytes: Int {
+        heapObjectBytes(storedBytes: MemoryLayout<PackedList>.size &+ MemoryLayout<HashFieldTable?>.size)
+    }
+
+    /// Heap bytes held (O(1)): this object, the listpack buffer, or the field table with its
+    /// slot arrays and one block per field.
+    @inlinable
+    public var allocatedBytes: Int {
+        var bytes = HashObject.instanceBytes &+ packed.heapBytes
+        if let fields { bytes &+= fields.allocatedBytes }
+        return bytes
+    }
+
+    /// `allocatedBytes` recomputed by walking every field (tests).
+    public func recomputeAllocatedBytes() -> Int {
+        HashObject.instanceBytes &+ packed.heapBytes &+ (fields?.recomputeAllocatedBytes() ?? 0)
+    }
+
     public func duplicate() -> any CollectionValue {
         let copy = HashObject()
         if let fields {
@@ -120,7 +160,7 @@ public final class HashObject: CollectionValue {
             fields.table.forEach { target.insertNew($0.key, $0.value, hash: keyHash($0.key)) }
             copy.fields = target
         } else {
-            copy.packed = packed
+            copy.packed = packed.deepCopy()
         }
         return copy
     }

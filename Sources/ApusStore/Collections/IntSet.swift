@@ -29,6 +29,26 @@ public struct IntSet: Sendable {
     @inlinable
     public var byteCount: Int { storage.count }
 
+    /// Heap bytes of the buffer (its malloc block; 0 when nothing is allocated), in O(1).
+    @inlinable
+    public var heapBytes: Int { heapByteArrayBytes(capacity: storage.capacity) }
+
+    /// A copy with a buffer of its own (COPY: see `PackedList.deepCopy`).
+    public func deepCopy() -> IntSet {
+        var copy = IntSet()
+        let count = storage.count
+        if count > 0 {
+            copy.storage = storage.withUnsafeBytes { source in
+                ContiguousArray<UInt8>(unsafeUninitializedCapacity: count) { buffer, initialized in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+                    initialized = count
+                }
+            }
+        }
+        copy.widthShift = widthShift
+        return copy
+    }
+
     /// The element at `index` (0 is the smallest).
     @inlinable
     public subscript(index: Int) -> Int64 {

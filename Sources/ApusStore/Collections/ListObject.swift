@@ -34,6 +34,9 @@ public final class ListObject: CollectionValue {
     /// Unit tests' private packed threshold (0 = the global `ListPackedThreshold`), so they
     /// can make plain nodes without touching the process-wide setting.
     @usableFromInline var packedThresholdOverride = 0
+    /// Heap bytes of the quicklist nodes' buffers (compressed or not), kept as nodes are
+    /// changed, added, removed, compressed and decompressed.
+    @usableFromInline var nodeElementBytes = 0
 
     /// Elements of at least this many bytes go to plain nodes.
     @inlinable
@@ -64,15 +67,25 @@ public final class ListObject: CollectionValue {
         self.compressDepth = ListObject.clampDepth(compressDepth)
     }
 
+    /// A deep copy (COPY): every buffer is the copy's own, so memory accounting never sees
+    /// one buffer in two lists.
     init(copying other: ListObject) {
-        packed = other.packed
-        nodes = other.nodes
+        packed = other.packed.deepCopy()
+        var copies = Deque<ListNode>(minimumCapacity: other.nodes.count)
+        var bytes = 0
+        for node in other.nodes {
+            let copy = node.deepCopy()
+            bytes &+= copy.elements.heapBytes
+            copies.append(copy)
+        }
+        nodes = copies
         isQuicklist = other.isQuicklist
         total = other.total
         fill = other.fill
         nodeLimit = other.nodeLimit
         compressDepth = other.compressDepth
         packedThresholdOverride = other.packedThresholdOverride
+        nodeElementBytes = bytes
     }
 
     @inlinable
@@ -111,11 +124,66 @@ public final class ListObject: CollectionValue {
         return bytes
     }
 
-    /// Bytes allocated for the elements (MEMORY USAGE).
+    // MARK: Memory
+
+    /// Bytes of this object's own heap block.
+    @inlinable
+    static var instanceBytes: Int {
+        // packed node, node deque, isQuicklist (padded), total, fill, node limit, compress
+        // depth, packed threshold override, node bytes.
+        heapObjectBytes(storedBytes: MemoryLayout<ListNode>.stride &+ MemoryLayout<Deque<ListNode>>.size &+ 8 &+ 8
+                            &+ 8 &+ MemoryLayout<ListNodeLimit>.size &+ 8 &+ 8 &+ 8)
+    }
+
+    /// Heap bytes held (O(1)): this object, the listpack buffer, or the quicklist's node array
+    /// and node buffers.
+    @inlinable
     public var allocatedBytes: Int {
-        var bytes = packed.elements.allocatedBytes
-        for node in nodes { bytes &+= node.elements.allocatedBytes &+ 32 }
+        ListObject.instanceBytes &+ packed.elements.heapBytes &+ nodeArrayBytes &+ nodeElementBytes
+    }
+
+    /// `allocatedBytes` recomputed by walking every node (tests).
+    public func recomputeAllocatedBytes() -> Int {
+        var bytes = ListObject.instanceBytes &+ packed.elements.heapBytes &+ nodeArrayBytes
+        for node in nodes { bytes &+= node.elements.heapBytes }
         return bytes
+    }
+
+    /// Bytes of the node deque's buffer. `Deque` does not publish its capacity; its storage is
+    /// one buffer object (`ManagedBuffer`: 16-byte object header, then the deque header whose
+    /// first word is the capacity, then the elements at offset 40), so the capacity is read
+    /// from there. The deque sizes its capacity from the block's usable size, so header +
+    /// elements is the usable size (tests compare with the allocator's answer), except when
+    /// glibc hands out a chunk 16 bytes bigger than asked (too small for one more node).
+    @inlinable
+    var nodeArrayBytes: Int {
+        let buffer = unsafeBitCast(nodes, to: UnsafeRawPointer.self)
+        let capacity = buffer.load(fromByteOffset: 16, as: Int.self)
+        return capacity == 0 ? 0 : heapBlockBytes(usable: 40 &+ capacity &* MemoryLayout<ListNode>.stride)
+    }
+
+    /// The node deque's buffer object (tests ask the allocator about it).
+    var nodeArrayBuffer: UnsafeRawPointer? {
+        let buffer = unsafeBitCast(nodes, to: UnsafeRawPointer.self)
+        return buffer.load(fromByteOffset: 16, as: Int.self) == 0 ? nil : buffer
+    }
+
+    /// The node buffers' own blocks and the listpack's (tests ask the allocator about them).
+    func forEachBuffer(_ body: (UnsafeRawPointer) -> Void) {
+        packed.elements.withStorageObject(body)
+        for node in nodes { node.elements.withStorageObject(body) }
+    }
+
+    /// Compresses node `i` if it is worth it, keeping the byte count.
+    @usableFromInline
+    func compressNode(_ i: Int) {
+        ListObject.change(&nodes[i], decompress: false, recompress: true, bytes: &nodeElementBytes) { _ in }
+    }
+
+    /// Decompresses node `i` if compressed, keeping the byte count.
+    @usableFromInline
+    func decompressNode(_ i: Int) {
+        ListObject.change(&nodes[i], decompress: true, recompress: false, bytes: &nodeElementBytes) { _ in }
     }
 
     // MARK: Node access
@@ -141,10 +209,21 @@ public final class ListObject: CollectionValue {
     @inlinable
     func mutateNode<R>(_ i: Int, _ body: (inout ListNode) -> R) -> R {
         guard isQuicklist else { return body(&packed) }
-        guard compressDepth > 0 else { return body(&nodes[i]) }
-        nodes[i].decompress()
-        let result = body(&nodes[i])
-        if isInterior(i) { nodes[i].compress() }
+        let compressed = compressDepth > 0
+        return ListObject.change(&nodes[i], decompress: compressed, recompress: compressed && isInterior(i),
+                                 bytes: &nodeElementBytes, body)
+    }
+
+    /// `mutateNode`'s work on the node itself, which adds the change of its buffer's size to
+    /// `bytes` (one in-place access to the node).
+    @inlinable
+    static func change<R>(_ node: inout ListNode, decompress: Bool, recompress: Bool, bytes: inout Int,
+                          _ body: (inout ListNode) -> R) -> R {
+        let before = node.elements.heapBytes
+        if decompress { node.decompress() }
+        let result = body(&node)
+        if recompress { node.compress() }
+        bytes &+= node.elements.heapBytes &- before
         return result
     }
 
@@ -164,24 +243,25 @@ public final class ListObject: CollectionValue {
         guard d > 0 else { return }
         let n = nodes.count
         if n <= 2 &* d {
-            for i in 0 ..< n { nodes[i].decompress() }
+            for i in 0 ..< n { decompressNode(i) }
             return
         }
         for i in 0 ..< d {
-            nodes[i].decompress()
-            nodes[n &- 1 &- i].decompress()
+            decompressNode(i)
+            decompressNode(n &- 1 &- i)
         }
-        nodes[d].compress()
-        nodes[n &- 1 &- d].compress()
+        compressNode(d)
+        compressNode(n &- 1 &- d)
     }
 
     /// Inserts a node at position `i` (compressed if it lands in the interior).
     @usableFromInline
     func insertNode(_ node: ListNode, at i: Int) {
         nodes.insert(node, at: i)
+        nodeElementBytes &+= node.elements.heapBytes
         guard compressDepth > 0 else { return }
         enforceCompression()
-        if isInterior(i) { nodes[i].compress() }
+        if isInterior(i) { compressNode(i) }
     }
 
     /// Removes node `i` and returns it (its buffer may be compressed).
@@ -189,6 +269,7 @@ public final class ListObject: CollectionValue {
     @discardableResult
     func removeNode(at i: Int) -> ListNode {
         let node = i == 0 ? nodes.removeFirst() : (i == nodes.count &- 1 ? nodes.removeLast() : nodes.remove(at: i))
+        nodeElementBytes &-= node.elements.heapBytes
         enforceCompression()
         return node
     }
@@ -353,7 +434,10 @@ public final class ListObject: CollectionValue {
         fill = ListObject.clampFill(newFill)
         nodeLimit = ListNodeLimit(fill: fill)
         compressDepth = ListObject.clampDepth(depth)
-        if packed.count > 0 { nodes.append(packed) }
+        if packed.count > 0 {
+            nodes.append(packed)
+            nodeElementBytes = packed.elements.heapBytes
+        }
         packed = ListNode()
         isQuicklist = true
     }
@@ -375,6 +459,7 @@ public final class ListObject: CollectionValue {
         nodes[0].decompress()
         packed = nodes[0]
         nodes = []
+        nodeElementBytes = 0
         isQuicklist = false
     }
 

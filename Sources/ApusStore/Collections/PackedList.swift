@@ -33,6 +33,35 @@ public struct PackedList: Sendable {
     @inlinable
     public var allocatedBytes: Int { storage.capacity }
 
+    /// Heap bytes of the buffer (its malloc block, header included; 0 when nothing is
+    /// allocated), in O(1).
+    @inlinable
+    public var heapBytes: Int { heapByteArrayBytes(capacity: storage.capacity) }
+
+    /// Calls `body` with the buffer's heap object, if one is allocated (tests ask the allocator
+    /// about it).
+    func withStorageObject(_ body: (UnsafeRawPointer) -> Void) {
+        guard storage.capacity > 0 else { return }
+        storage.withUnsafeBytes { body($0.baseAddress! - 32) }
+    }
+
+    /// A copy with a buffer of its own (COPY's deep copy: a shared buffer would be counted
+    /// twice by memory accounting until the first write split it).
+    public func deepCopy() -> PackedList {
+        var copy = PackedList()
+        let count = storage.count
+        if count > 0 {
+            copy.storage = storage.withUnsafeBytes { source in
+                ContiguousArray<UInt8>(unsafeUninitializedCapacity: count) { buffer, initialized in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+                    initialized = count
+                }
+            }
+        }
+        copy.elementCount = elementCount
+        return copy
+    }
+
     @inlinable
     public var isEmpty: Bool { count == 0 }
 

@@ -134,6 +134,9 @@ public struct ListNode: Sendable {
         guard !isCompressed, elements.byteCount >= ListNode.minimumCompressedSize else { return }
         guard let compressed = elements.storage.withUnsafeBytes({ NodeCompression.compress($0) }) else { return }
         elements.storage = compressed
+        // The output buffer was sized for the worst case; keep only what it holds, or
+        // compression would save no memory (quicklist.c reallocates its LZF node likewise).
+        elements.shrinkToFit()
         isCompressed = true
     }
 
@@ -155,6 +158,13 @@ public struct ListNode: Sendable {
 
     @inlinable
     var count: Int { elements.count }
+
+    /// A copy with a buffer of its own (see `PackedList.deepCopy`).
+    func deepCopy() -> ListNode {
+        var copy = self
+        copy.elements = elements.deepCopy()
+        return copy
+    }
 
     @inlinable
     mutating func append(_ element: UnsafeRawBufferPointer) {

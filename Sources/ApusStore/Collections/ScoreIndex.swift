@@ -25,6 +25,8 @@ public struct ScoreIndex: ~Copyable {
     @usableFromInline var lastLeaf: UnsafeMutableRawPointer?
     /// Number of elements.
     public private(set) var count: Int
+    /// Heap bytes of the nodes, counted as they are allocated and freed.
+    public private(set) var allocatedBytes: Int
 
     public init() {
         root = nil
@@ -32,6 +34,7 @@ public struct ScoreIndex: ~Copyable {
         firstLeaf = nil
         lastLeaf = nil
         count = 0
+        allocatedBytes = 0
     }
 
     deinit { freeNodes() }
@@ -44,6 +47,7 @@ public struct ScoreIndex: ~Copyable {
         firstLeaf = nil
         lastLeaf = nil
         count = 0
+        allocatedBytes = 0
     }
 
     func freeNodes() {
@@ -59,18 +63,36 @@ public struct ScoreIndex: ~Copyable {
         node.deallocate()
     }
 
-    /// Bytes allocated for nodes (MEMORY USAGE).
-    public var allocatedBytes: Int {
+    /// `allocatedBytes` recomputed by walking every node (tests).
+    public func recomputeAllocatedBytes() -> Int {
         guard let root else { return 0 }
         return ScoreIndex.bytes(root, level: height)
     }
 
     static func bytes(_ node: UnsafeMutableRawPointer, level: Int) -> Int {
-        guard level > 0 else { return LeafNode.byteSize }
+        guard level > 0 else { return LeafNode.heapBytes }
         let inner = InnerNode(node)
-        var total = InnerNode.byteSize
+        var total = InnerNode.heapBytes
         for i in 0..<inner.count { total &+= bytes(inner.child(i), level: level &- 1) }
         return total
+    }
+
+    /// A new leaf, counted.
+    mutating func newLeaf() -> LeafNode {
+        allocatedBytes &+= LeafNode.heapBytes
+        return LeafNode.allocate()
+    }
+
+    /// A new inner node, counted.
+    mutating func newInner() -> InnerNode {
+        allocatedBytes &+= InnerNode.heapBytes
+        return InnerNode.allocate()
+    }
+
+    /// Frees a node of `level` (0: a leaf), uncounted.
+    mutating func freeNode(_ node: UnsafeMutableRawPointer, level: Int) {
+        allocatedBytes &-= level == 0 ? LeafNode.heapBytes : InnerNode.heapBytes
+        node.deallocate()
     }
 
     // MARK: Searches
@@ -173,7 +195,7 @@ public struct ScoreIndex: ~Copyable {
     public mutating func insert(_ entry: Entry) {
         count &+= 1
         guard let root else {
-            let leaf = LeafNode.allocate()
+            let leaf = newLeaf()
             leaf.count = 1
             leaf.setEntry(0, entry)
             self.root = leaf.base
@@ -183,7 +205,7 @@ public struct ScoreIndex: ~Copyable {
         }
         let key = KeyBefore(score: entry.memberScore, member: entry.key)
         if let split = insert(entry, key: key, into: root, level: height, leftmost: true, rightmost: true) {
-            let newRoot = InnerNode.allocate()
+            let newRoot = newInner()
             newRoot.count = 2
             newRoot.setChild(0, root, size: split.leftSize)
             newRoot.setChild(1, split.right, size: split.rightSize)
@@ -220,7 +242,7 @@ public struct ScoreIndex: ~Copyable {
         }
         // Full: split this node. Growing at either end of the order, the new node takes only
         // the two end children, so the rest stays full (a node never has fewer than two).
-        let right = InnerNode.allocate()
+        let right = newInner()
         let keep: Int
         if rightmost && i == n &- 1 {
             keep = n &- 1
@@ -288,7 +310,7 @@ public struct ScoreIndex: ~Copyable {
             leaf.insert(entry, at: p)
             return nil
         }
-        let right = LeafNode.allocate()
+        let right = newLeaf()
         // Link `right` after `leaf`.
         right.prev = leaf.base
         right.next = leaf.next
@@ -345,11 +367,11 @@ public struct ScoreIndex: ~Copyable {
         while height > 0, InnerNode(self.root!).count == 1 {
             let old = self.root!
             self.root = InnerNode(old).child(0)
-            old.deallocate()
+            freeNode(old, level: height)
             height &-= 1
         }
         if height == 0, LeafNode(self.root!).count == 0 {
-            self.root!.deallocate()
+            freeNode(self.root!, level: 0)
             self.root = nil
             firstLeaf = nil
             lastLeaf = nil
@@ -433,7 +455,7 @@ public struct ScoreIndex: ~Copyable {
                 if leftWasEmpty && a > 0 { parent.setSeparator(a, parent.separator(b)) }
                 parent.setSize(a, total)
                 parent.removeChild(at: b)
-                right.base.deallocate()
+                freeNode(right.base, level: childLevel)
             } else {
                 let target = total / 2
                 if left.count < target {
@@ -463,7 +485,7 @@ public struct ScoreIndex: ~Copyable {
                 left.count = total
                 parent.setSize(a, left.totalSize)
                 parent.removeChild(at: b)
-                right.base.deallocate()
+                freeNode(right.base, level: childLevel)
             } else {
                 let target = total / 2
                 if left.count < target {
@@ -631,6 +653,8 @@ struct LeafNode {
     @usableFromInline static let slotSize = 6
     @usableFromInline static let headerOffset = capacity * slotSize
     @usableFromInline static let byteSize = headerOffset + 24
+    /// The malloc block of a leaf.
+    @inlinable static var heapBytes: Int { heapBlockBytes(byteSize) }
     @usableFromInline static let pointerMask: UInt64 = (1 << 48) - 1
 
     static func allocate() -> LeafNode {
@@ -727,6 +751,8 @@ struct InnerNode {
 
     @usableFromInline static let capacity = 64
     @usableFromInline static let byteSize = 8 + capacity * 32
+    /// The malloc block of an inner node.
+    @inlinable static var heapBytes: Int { heapBlockBytes(byteSize) }
 
     @usableFromInline static let childrenOffset = 8
     @usableFromInline static let sizesOffset = 8 + capacity * 8

@@ -36,6 +36,8 @@ public enum SetMember {
 @usableFromInline
 final class SetMemberTable {
     @usableFromInline var table = KeyTable()
+    /// Heap bytes of the member entries (`Entry.allocatedSize` summed), kept as they come and go.
+    @usableFromInline var entryBytes = 0
 
     @usableFromInline
     init() {}
@@ -44,6 +46,29 @@ final class SetMemberTable {
 
     @inlinable
     var count: Int { table.count }
+
+    /// Bytes of this object's own heap block.
+    @inlinable
+    static var instanceBytes: Int { heapObjectBytes(storedBytes: MemoryLayout<KeyTable>.size &+ 8) }
+
+    /// Heap bytes held: this object, the slot arrays and the entries (O(1)).
+    @inlinable
+    var allocatedBytes: Int { SetMemberTable.instanceBytes &+ table.heapBytes &+ entryBytes }
+
+    /// `allocatedBytes` summed entry by entry (tests check the running count against it).
+    func recomputeAllocatedBytes() -> Int {
+        var bytes = SetMemberTable.instanceBytes &+ table.heapBytes
+        table.forEach { bytes &+= $0.allocatedSize }
+        return bytes
+    }
+
+    /// Removes and frees the entry of a member known to be present.
+    @inlinable
+    func removeEntry(_ entry: Entry) {
+        _ = table.remove(entry.key, hash: keyHash(entry.key))
+        entryBytes &-= entry.allocatedSize
+        entry.deallocate()
+    }
 
     @inlinable
     func contains(_ member: UnsafeRawBufferPointer) -> Bool {
@@ -63,12 +88,14 @@ final class SetMemberTable {
     @inlinable
     func insertNew(_ member: UnsafeRawBufferPointer, hash: UInt64) {
         let entry = Entry.allocate(key: member, valueLength: 0, type: .string, encoding: 0, expireAt: nil)
+        entryBytes &+= entry.allocatedSize
         table.insert(entry, hash: hash)
     }
 
     @inlinable
     func remove(_ member: UnsafeRawBufferPointer) -> Bool {
         guard let entry = table.remove(member, hash: keyHash(member)) else { return false }
+        entryBytes &-= entry.allocatedSize
         entry.deallocate()
         return true
     }
@@ -117,11 +144,34 @@ public final class SetObject: CollectionValue {
         }
     }
 
+    /// Bytes of this object's own heap block.
+    @inlinable
+    static var instanceBytes: Int {
+        // encoding (1 byte, padded to 8), the intset (buffer + width byte, padded to 16), the
+        // listpack, the member table.
+        heapObjectBytes(storedBytes: 8 &+ 16 &+ MemoryLayout<PackedList>.size &+ MemoryLayout<SetMemberTable?>.size)
+    }
+
+    /// Heap bytes held (O(1)): this object, the intset or listpack buffer, or the member table
+    /// with its slot arrays and one block per member.
+    @inlinable
+    public var allocatedBytes: Int {
+        var bytes = SetObject.instanceBytes &+ ints.heapBytes &+ packed.heapBytes
+        if let members { bytes &+= members.allocatedBytes }
+        return bytes
+    }
+
+    /// `allocatedBytes` recomputed by walking every member (tests).
+    public func recomputeAllocatedBytes() -> Int {
+        SetObject.instanceBytes &+ ints.heapBytes &+ packed.heapBytes
+            &+ (members?.recomputeAllocatedBytes() ?? 0)
+    }
+
     public func duplicate() -> any CollectionValue {
         let copy = SetObject(encoding: encoding)
         switch encoding {
-        case .intset: copy.ints = ints
-        case .listpack: copy.packed = packed
+        case .intset: copy.ints = ints.deepCopy()
+        case .listpack: copy.packed = packed.deepCopy()
         default:
             let target = copy.members!
             members!.table.forEach { target.insertNew($0.key, hash: keyHash($0.key)) }
@@ -438,8 +488,7 @@ public final class SetObject: CollectionValue {
             let table = members!
             let entry = table.table.randomEntry(using: &rng)!
             body(.bytes(entry.key))
-            _ = table.table.remove(entry.key, hash: keyHash(entry.key))
-            entry.deallocate()
+            table.removeEntry(entry)
         }
     }
 

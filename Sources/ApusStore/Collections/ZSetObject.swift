@@ -22,6 +22,8 @@ public final class ZSetObject: CollectionValue {
     @usableFromInline var packed: PackedList
     @usableFromInline var table: KeyTable
     @usableFromInline var index: ScoreIndex
+    /// Heap bytes of the member entries (`Entry.allocatedSize` summed), kept as they come and go.
+    @usableFromInline var entryBytes: Int
     @usableFromInline var isPacked: Bool
 
     /// An empty sorted set in the given encoding (`.listpack` or `.skiplist`).
@@ -29,6 +31,7 @@ public final class ZSetObject: CollectionValue {
         packed = PackedList()
         table = KeyTable()
         index = ScoreIndex()
+        entryBytes = 0
         isPacked = encoding != .skiplist
     }
 
@@ -37,8 +40,48 @@ public final class ZSetObject: CollectionValue {
         packed = PackedList()
         self.table = table
         index = ScoreIndex()
+        entryBytes = 0
         isPacked = false
-        for entry in sorted { index.insert(entry) }
+        for entry in sorted {
+            index.insert(entry)
+            entryBytes &+= entry.allocatedSize
+        }
+    }
+
+    /// Bytes of this object's own heap block.
+    @inlinable
+    static var instanceBytes: Int {
+        heapObjectBytes(storedBytes: MemoryLayout<PackedList>.size &+ MemoryLayout<KeyTable>.size
+                            &+ MemoryLayout<ScoreIndex>.size &+ 8 &+ 1)
+    }
+
+    /// Heap bytes held (O(1)): this object, the listpack buffer, or the dictionary's slot
+    /// arrays, the member entries and the score index's nodes.
+    @inlinable
+    public var allocatedBytes: Int {
+        ZSetObject.instanceBytes &+ packed.heapBytes &+ table.heapBytes &+ entryBytes &+ index.allocatedBytes
+    }
+
+    /// `allocatedBytes` recomputed by walking every member and index node (tests).
+    public func recomputeAllocatedBytes() -> Int {
+        var bytes = ZSetObject.instanceBytes &+ packed.heapBytes &+ table.heapBytes
+        table.forEach { bytes &+= $0.allocatedSize }
+        return bytes &+ index.recomputeAllocatedBytes()
+    }
+
+    /// Adds a new member's entry to the dictionary and the index.
+    @inlinable
+    func insertEntry(_ entry: Entry, hash: UInt64) {
+        entryBytes &+= entry.allocatedSize
+        table.insert(entry, hash: hash)
+        index.insert(entry)
+    }
+
+    /// Frees the entry of a member already taken out of the dictionary and the index.
+    @inlinable
+    func freeEntry(_ entry: Entry) {
+        entryBytes &-= entry.allocatedSize
+        entry.deallocate()
     }
 
     deinit {
@@ -66,12 +109,10 @@ public final class ZSetObject: CollectionValue {
     public func duplicate() -> any CollectionValue {
         let copy = ZSetObject(encoding: encoding)
         if isPacked {
-            copy.packed = packed
+            copy.packed = packed.deepCopy()
         } else {
             index.forEach(fromRank: 0, reverse: false) { entry in
-                let new = Entry.allocateMember(entry.key, score: entry.memberScore)
-                copy.table.insert(new, hash: keyHash(entry.key))
-                copy.index.insert(new)
+                copy.insertEntry(Entry.allocateMember(entry.key, score: entry.memberScore), hash: keyHash(entry.key))
                 return true
             }
         }
@@ -88,8 +129,7 @@ public final class ZSetObject: CollectionValue {
             for offset in view.indices {
                 let element = view[offset]
                 let entry = Entry.allocateMember(ZSetObject.member(of: element), score: ZSetObject.score(of: element))
-                table.insert(entry, hash: keyHash(entry.key))
-                index.insert(entry)  // ascending: each lands at the end
+                insertEntry(entry, hash: keyHash(entry.key))  // ascending: each lands at the index's end
             }
         }
     }
@@ -285,9 +325,7 @@ public final class ZSetObject: CollectionValue {
             return .updated(newScore)
         }
         if options.contains(.xx) { return .skipped }
-        let entry = Entry.allocateMember(member, score: score)
-        table.insert(entry, hash: hash)
-        index.insert(entry)
+        insertEntry(Entry.allocateMember(member, score: score), hash: hash)
         return .added(score)
     }
 
@@ -315,7 +353,7 @@ public final class ZSetObject: CollectionValue {
         }
         guard let entry = table.remove(member, hash: keyHash(member)) else { return false }
         index.remove(entry)
-        entry.deallocate()
+        freeEntry(entry)
         return true
     }
 
@@ -332,7 +370,7 @@ public final class ZSetObject: CollectionValue {
             for _ in lower..<upper {
                 let entry = index.remove(atRank: lower)
                 _ = table.remove(entry.key, hash: keyHash(entry.key))
-                entry.deallocate()
+                freeEntry(entry)
             }
         }
         return upper &- lower
@@ -357,7 +395,7 @@ public final class ZSetObject: CollectionValue {
                 let entry = index.remove(atRank: max ? index.count &- 1 : 0)
                 _ = table.remove(entry.key, hash: keyHash(entry.key))
                 body(entry.key, entry.memberScore)
-                entry.deallocate()
+                freeEntry(entry)
             }
         }
         if isPacked && packed.isEmpty { packed.removeAll() }

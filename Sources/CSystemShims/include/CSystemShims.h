@@ -2,8 +2,53 @@
 #define APUS_C_SYSTEM_SHIMS_H
 #include <stddef.h>
 
+/// Bytes currently allocated through malloc and friends (INFO used_memory), like Redis's
+/// zmalloc_used_memory: every allocation adds its usable size plus the allocator's chunk
+/// header to a per-thread slot; reading sums the slots (O(threads), no locks, no syscalls).
+/// Falls back to apus_heap_allocated_bytes() when the counting wrappers are not in effect.
+size_t apus_used_memory(void);
+
+/// 1 when malloc/free of this process go through the counting wrappers (apus_used_memory is
+/// the exact counter), 0 when apus_used_memory falls back to the allocator's statistics.
+int apus_used_memory_is_counted(void);
+
+/// Anonymous zeroed pages (mmap) counted in used_memory like a malloc'd block, for big arrays
+/// that bypass malloc (KeyTable's slot arrays); NULL on failure. Free with apus_unmap.
+void *apus_map_zeroed(size_t bytes);
+void apus_unmap(void *pointer, size_t bytes);
+
+/// What the used-memory counter counts for one live malloc'd block (glibc's chunk size:
+/// usable bytes plus the chunk header), for MEMORY USAGE.
+size_t apus_block_bytes(void *pointer);
+
+/// This thread's own balance in the used-memory counter (bytes it allocated minus bytes it
+/// freed): the difference of two readings is exactly what the thread allocated in between.
+/// LLONG_MIN when the thread has no slot of its own (counter off, or more threads than slots).
+long long apus_thread_heap_balance(void);
+
 /// Bytes currently allocated by the C heap (glibc mallinfo2: in-use chunks plus mmapped blocks).
+/// Walks the arenas under their locks: for INFO, not for the hot path.
 size_t apus_heap_allocated_bytes(void);
+
+/// The allocator's view of itself (INFO allocator_*, MEMORY STATS allocator.*):
+/// allocated = bytes in use by the program, active = bytes of the heap the allocator holds
+/// (in use + free chunks it keeps, + mmapped blocks), resident = active that is resident,
+/// estimated as active minus the free bytes it has returned to the OS (glibc keeps no
+/// per-page residency). All 0 when unknown.
+typedef struct {
+    size_t allocated;
+    size_t active;
+    size_t resident;
+} apus_allocator_stats;
+apus_allocator_stats apus_allocator_info(void);
+
+/// The allocator's name as INFO mem_allocator prints it ("libc").
+const char *apus_allocator_name(void);
+
+/// The allocator's own statistics report (glibc malloc_info XML) in a malloc'd
+/// NUL-terminated buffer the caller frees with apus_free_text, or NULL.
+char *apus_allocator_stats_text(void);
+void apus_free_text(char *text);
 
 /// Resident set size of this process in bytes (from /proc/self/statm), or 0 if unknown.
 size_t apus_resident_bytes(void);
