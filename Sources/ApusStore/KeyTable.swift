@@ -260,7 +260,9 @@ public struct KeyTable: ~Copyable {
     /// shrink targets (at most 1/2) random homes make runs of about 3.6·log2(capacity) at
     /// worst, so only real clustering trips it. The placement is simulated in home order:
     /// walking `main` from an empty slot visits homes in ascending order (wrapping once), each
-    /// entry landing at its home or just after the previous one.
+    /// entry landing at its home or just after the previous one. The walk goes round twice: an
+    /// empty slot of `main` is not an empty one of the smaller array, so the run the last homes
+    /// form can spill over the first ones, which the second lap sees.
     @usableFromInline
     func packsTooDensely(into newCapacity: Int) -> Bool {
         var shift = 0
@@ -272,7 +274,7 @@ public struct KeyTable: ~Copyable {
         var runStart = 0
         var previous = -1
         var wrapped = 0
-        for step in 0 ..< main.capacity {
+        for step in 0 ..< 2 &* main.capacity {
             let i = (start &+ step) & main.mask
             let slot = main[i]
             guard slot != KeySlot.empty else { continue }
