@@ -225,8 +225,8 @@ def test_client_output_buffers_never_evict_keys(r):
         s.connect((HOST, PORT))
         s.sendall(mget * 10)  # 10 MB of replies each, never read
         sockets.append(s)
-    # Apus stops reading a client whose replies are not being taken, so what piles up is
-    # bounded; what did pile up is over the limit's headroom, yet evicts nothing.
+    # The unread replies pile up far past the limit's headroom (normal clients have no output
+    # limit by default, as in Redis), yet evict nothing.
     deadline = time.time() + 10
     while time.time() < deadline and r.info("memory")["mem_clients_normal"] < 32 * 1024 * 1024:
         time.sleep(0.1)

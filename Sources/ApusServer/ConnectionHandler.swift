@@ -421,7 +421,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// Replies written within one read burst beyond this are handed to NIO before the burst ends.
-    static let midBurstFlushBytes = 1 << 20
+    static let midBurstFlushBytes = 256 * 1024
 
     private func replaceOutputBuffer(context: ChannelHandlerContext) {
         output = context.channel.allocator.buffer(capacity: Self.replyChunkBytes)
