@@ -420,6 +420,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Heap a pending write keeps besides its buffer (NIO's queue entry, the promise and its
+    /// callback), measured at about 650 bytes: a client piling up thousands of writes holds
+    /// megabytes of them.
+    static let pendingWriteOverhead = 640
+
     /// Replies written within one read burst beyond this are handed to NIO before the burst ends.
     static let midBurstFlushBytes = 256 * 1024
 
@@ -437,6 +442,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func writeTracked(_ buffer: ByteBuffer, holding: Int, context: ChannelHandlerContext) {
         let promise = context.eventLoop.makePromise(of: Void.self)
         trackedWrites += 1
+        let holding = holding &+ Self.pendingWriteOverhead
         heldOutputBytes += holding
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         promise.futureResult.whenComplete { _ in
