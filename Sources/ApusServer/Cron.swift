@@ -11,6 +11,9 @@ final class Cron: @unchecked Sendable {
     private let eventLoop: any EventLoop
     private let logger: Logger
     private var task: RepeatedTask?
+    /// The cron's own eviction pools (each event loop's `Worker` has its own; the cron may run
+    /// on any loop's thread, so it does not borrow theirs).
+    private let evictionWorker = Worker(index: 0, commandCount: 0)
     /// The second of the last idle-client pass (each client is checked about once a second,
     /// as Redis's clientsCron spreads them over hz calls).
     private var lastTimeoutSecond: Int64 = 0
@@ -34,6 +37,7 @@ final class Cron: @unchecked Sendable {
         let now = currentTimeMillis()
         sharedLRUClock.store(lruClock(nowMillis: now), ordering: .relaxed)
         context.eviction.refreshInitialClock(context.keyspace, nowMillis: now)
+        evictIfOverLimits(nowMillis: now)
         if context.settings.activeExpireEnabled {
             context.expireCycle.run(keyspace: context.keyspace, now: now, budgetMicros: 25_000 * 10 / hz)
         }
@@ -53,6 +57,18 @@ final class Cron: @unchecked Sendable {
             for shard in db.shards {
                 shard.lock.withLockVoid { shard.table.rehashStep(slots: 1024) }
             }
+        }
+    }
+
+    /// Keeps evicting while memory is over `maxmemory` or a database over its quota even when no
+    /// command arrives (after CONFIG SET lowered a limit, or when a command's time budget ran
+    /// out), like Redis's eviction time event.
+    private func evictIfOverLimits(nowMillis: Int64) {
+        let eviction = context.eviction
+        guard eviction.enabled.load(ordering: .relaxed) else { return }
+        _ = eviction.performEvictions(context, worker: evictionWorker, nowMillis: nowMillis)
+        for index in context.keyspace.databases.indices {
+            _ = eviction.enforceQuota(context, database: index, worker: evictionWorker, nowMillis: nowMillis)
         }
     }
 
