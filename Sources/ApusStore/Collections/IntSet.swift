@@ -36,15 +36,7 @@ public struct IntSet: Sendable {
     /// A copy with a buffer of its own (COPY: see `PackedList.deepCopy`).
     public func deepCopy() -> IntSet {
         var copy = IntSet()
-        let count = storage.count
-        if count > 0 {
-            copy.storage = storage.withUnsafeBytes { source in
-                ContiguousArray<UInt8>(unsafeUninitializedCapacity: count) { buffer, initialized in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
-                    initialized = count
-                }
-            }
-        }
+        copy.storage = storage.ownCopy()
         copy.widthShift = widthShift
         return copy
     }

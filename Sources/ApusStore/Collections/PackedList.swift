@@ -49,15 +49,7 @@ public struct PackedList: Sendable {
     /// twice by memory accounting until the first write split it).
     public func deepCopy() -> PackedList {
         var copy = PackedList()
-        let count = storage.count
-        if count > 0 {
-            copy.storage = storage.withUnsafeBytes { source in
-                ContiguousArray<UInt8>(unsafeUninitializedCapacity: count) { buffer, initialized in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
-                    initialized = count
-                }
-            }
-        }
+        copy.storage = storage.ownCopy()
         copy.elementCount = elementCount
         return copy
     }
@@ -286,6 +278,21 @@ struct PackedElementHeader {
             if i > 0 { byte |= 0x80 }  // a byte with more groups *before* it
             q.storeBytes(of: byte, as: UInt8.self)
             q += 1
+        }
+    }
+}
+
+extension ContiguousArray where Element == UInt8 {
+    /// A copy in a buffer of its own, sized to the contents (an assignment would share the
+    /// buffer, which memory accounting would count twice until the first write split it).
+    func ownCopy() -> ContiguousArray<UInt8> {
+        let count = self.count
+        guard count > 0 else { return [] }
+        return withUnsafeBytes { source in
+            ContiguousArray<UInt8>(unsafeUninitializedCapacity: count) { buffer, initialized in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
+                initialized = count
+            }
         }
     }
 }
