@@ -257,24 +257,21 @@ public final class Evictor: @unchecked Sendable {
                     if found { sampled = true }
                 }
             }
-            var freed: Int?
-            while freed == nil {
-                let popped: Bool
-                if database == nil {
-                    popped = worker.evictionPool.popBest { index, key in
-                        freed = keyspace.withDatabase(at: index) { evictKey(key, in: $0, settings: s) }
-                    }
-                } else {
-                    popped = worker.quotaPool.popBest { index, key in
-                        freed = keyspace.withDatabase(at: index) { evictKey(key, in: $0, settings: s) }
-                    }
-                }
-                if !popped { break }
-            }
+            let freed = database == nil ? evictBest(from: &worker.evictionPool, keyspace, settings: s)
+                                        : evictBest(from: &worker.quotaPool, keyspace, settings: s)
             if let freed { return freed }
             if !sampled { return nil }  // no eligible key anywhere
         }
         return nil
+    }
+
+    /// Evicts the best candidate of `pool` still present; nil when the pool runs dry first.
+    private func evictBest(from pool: inout EvictionPool, _ keyspace: Keyspace, settings s: Settings) -> Int? {
+        var freed: Int?
+        while freed == nil, pool.popBest({ index, key in
+            freed = keyspace.withDatabase(at: index) { evictKey(key, in: $0, settings: s) }
+        }) {}
+        return freed
     }
 
     /// Samples `maxmemory-samples` candidates from one shard of `db` that holds eligible keys.

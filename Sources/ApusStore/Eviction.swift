@@ -244,7 +244,7 @@ extension Shard {
     /// Deletes an eviction victim (lock held); returns the dataset bytes it held, or nil when the
     /// key is gone (or, for volatile policies, lost its TTL) since it was sampled.
     public func evict(_ key: UnsafeRawBufferPointer, hash: UInt64, volatileOnly: Bool, lazily: Bool) -> Int? {
-        syncCollectionBytes()
+        syncCollectionBytes()  // so the entry's recorded object size is current
         guard let entry = table.find(key, hash: hash), !volatileOnly || entry.hasExpire else { return nil }
         let bytes = entry.allocatedSize &+ (entry.type == .string ? 0 : entry.syncedObjectBytes)
         delete(key, hash: hash, lazily: lazily)

@@ -81,17 +81,8 @@ public final class Shard: @unchecked Sendable {
             if initial != 0 { entry.accessClock = initial }
         }
         table.insert(entry, hash: hash)
-        let bytes = entry.allocatedSize
-        entryBytes &+= bytes
-        if entry.hasExpire {
-            expiresCount &+= 1
-            volatileBytes &+= bytes
-        }
-        if entry.type != .string {
-            adoptObjectBytes(entry)
-            noteCollectionWrite(entry)  // usually filled right after insertion
-            signalIfBlockable(entry)
-        }
+        countBytes(entry)
+        if entry.type != .string { signalIfBlockable(entry) }
         publishBytes()
     }
 
@@ -110,17 +101,8 @@ public final class Shard: @unchecked Sendable {
         syncCollectionBytes()
         table.replace(old, with: new, hash: hash)
         forgetBytes(old)
-        let bytes = new.allocatedSize
-        entryBytes &+= bytes
-        if new.hasExpire {
-            expiresCount &+= 1
-            volatileBytes &+= bytes
-        }
-        if new.type != .string {
-            adoptObjectBytes(new)
-            noteCollectionWrite(new)
-            if new.type != old.type { signalIfBlockable(new) }
-        }
+        countBytes(new)
+        if new.type != .string && new.type != old.type { signalIfBlockable(new) }
         publishBytes()
         // An overwritten value (SET over a big hash, ...) is a server-side deletion too.
         if LazyFree.shared.lazyServerDel.load(ordering: .relaxed), LazyFree.isBig(old) {
@@ -247,14 +229,7 @@ public final class Shard: @unchecked Sendable {
         let new = entry.copy(expireAt: expireAt)  // carries the object's synced size along
         table.replace(entry, with: new, hash: hash)
         forgetBytes(entry)
-        let bytes = new.allocatedSize
-        entryBytes &+= bytes
-        let object = new.type == .string ? 0 : new.syncedObjectBytes
-        objectBytes &+= object
-        if new.hasExpire {
-            expiresCount &+= 1
-            volatileBytes &+= bytes &+ object
-        }
+        countBytes(new)
         publishBytes()
         entry.deallocate()  // the object (if any) moved to `new`
         return new

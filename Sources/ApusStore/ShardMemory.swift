@@ -40,13 +40,24 @@ extension Shard {
         publishBytes()
     }
 
-    /// Counts a just-inserted collection entry's object at its current size.
+    /// Counts an entry entering the table: its block, its object at the current size (which the
+    /// entry records, and re-read after this lock hold: a new collection is usually filled right
+    /// after insertion), its TTL. The mirror of `forgetBytes`.
     @inlinable
-    func adoptObjectBytes(_ entry: Entry) {
-        let bytes = Shard.collectionBytes(entry)
-        entry.syncedObjectBytes = bytes
-        objectBytes &+= bytes
-        if entry.hasExpire { volatileBytes &+= bytes }
+    func countBytes(_ entry: Entry) {
+        var bytes = entry.allocatedSize
+        entryBytes &+= bytes
+        if entry.type != .string {
+            let object = Shard.collectionBytes(entry)
+            entry.syncedObjectBytes = object
+            objectBytes &+= object
+            bytes &+= object
+            noteCollectionWrite(entry)
+        }
+        if entry.hasExpire {
+            expiresCount &+= 1
+            volatileBytes &+= bytes
+        }
     }
 
     /// Uncounts an entry leaving the table (its object at the size it was counted with).
