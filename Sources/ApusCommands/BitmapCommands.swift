@@ -76,23 +76,21 @@ public enum BitmapCommands {
         let db = c.db
         let byte = Int(offset >> 3)
         let mask = UInt8(0x80) >> UInt8(offset & 7)
-        let modified: Bool = db.withShard(for: key) { shard, hash in
+        db.withShard(for: key) { shard, hash in
             switch shard.stringForBitWrite(key, hash: hash, now: c.now, byteCount: byte + 1) {
             case .wrongType:
                 c.wrongType()
-                return false
             case .string(let entry, let grew):
                 c.touch(entry)
                 let value = entry.mutableValue
                 let was = value[byte] & mask != 0
                 c.reply.integer(was ? 1 : 0)
                 // A created or lengthened string counts as a change even if the bit stays.
-                guard grew || was != (on == 1) else { return false }
+                guard grew || was != (on == 1) else { return }
                 if on == 1 { value[byte] |= mask } else { value[byte] &= ~mask }
-                return true
+                c.keyModified(key)
             }
         }
-        if modified { c.keyModified(key) }
     }
 
     // MARK: BITCOUNT / BITPOS
@@ -277,7 +275,9 @@ public enum BitmapCommands {
             let destinationShard = db.shard(hash: destinationHash)
             guard length > 0 else {
                 // An empty result deletes the destination (Redis's dbDelete: no expiry check).
-                return (0, destinationShard.delete(destination, hash: destinationHash))
+                let deleted = destinationShard.delete(destination, hash: destinationHash)
+                if deleted { c.keyModified(destination) }
+                return (0, deleted)
             }
             // Second pass: combine the sources straight into the new entry's value. Like
             // Redis's setKey, the result replaces any value and TTL, and is raw-encoded.
@@ -292,10 +292,10 @@ public enum BitmapCommands {
             }
             c.touch(result)
             destinationShard.storeBitmap(result, hash: destinationHash, now: c.now)
+            c.keyModified(destination)
             return (length, true)
         }
         guard let outcome else { return }
-        if outcome.changed { c.keyModified(destination) }
         c.reply.integer(outcome.length)
     }
 
@@ -398,14 +398,14 @@ public enum BitmapCommands {
         let key = c.args[1]
         let db = c.db
         let limit = parser.limit
-        let changes: Int = db.withShard(for: key) { shard, hash in
+        db.withShard(for: key) { shard, hash in
             var target: Entry?
             var grew = false
             if writes {
                 switch shard.stringForBitWrite(key, hash: hash, now: c.now, byteCount: Int(highestBit >> 3) + 1) {
                 case .wrongType:
                     c.wrongType()
-                    return 0
+                    return
                 case .string(let entry, let lengthened):
                     target = entry
                     grew = lengthened
@@ -413,7 +413,7 @@ public enum BitmapCommands {
             } else if let entry = shard.lookup(key, hash: hash, now: c.now) {
                 guard entry.type == .string else {
                     c.wrongType()
-                    return 0
+                    return
                 }
                 target = entry
             }
@@ -438,8 +438,7 @@ public enum BitmapCommands {
                     if grew || result.changed { changes += 1 }
                 }
             }
-            return changes
+            if changes > 0 { c.keyModified(key, changes: changes) }
         }
-        if changes > 0 { c.keyModified(key, changes: changes) }
     }
 }

@@ -245,9 +245,9 @@ public final class BlockingRegistry: KeyReadySignal, @unchecked Sendable {
 
 extension CommandContext {
     /// Whether this command may block: not while re-executing a blocked command (it then just
-    /// reports `blockedAgain`), and later not inside MULTI or scripts, where Redis makes a
-    /// blocking command time out at once.
-    public var mayBlock: Bool { !reprocessingBlocked }
+    /// reports `blockedAgain`), nor inside EXEC or a script, where Redis makes a blocking
+    /// command time out at once.
+    public var mayBlock: Bool { !ExclusiveSection.isActive }
 
     /// Blocks the client on `keys` until one of them holds a `type` value, the deadline passes
     /// (0 = forever) or CLIENT UNBLOCK. Call it with the keys' shard locks held, after finding

@@ -73,6 +73,10 @@ public final class ClientSession: @unchecked Sendable {
     public var blockedOn: BlockedClient? {
         didSet { isBlocked = blockedOn != nil }
     }
+    /// The commands queued since MULTI (nil outside a transaction); own loop only.
+    public var transaction: Transaction?
+    /// The keys this client WATCHes (nil until its first WATCH).
+    public var watchState: WatchState?
     /// Whether it is blocked, for other threads (CLIENT LIST flags=b, INFO).
     public private(set) var isBlocked = false
     /// Hands the reply of a served blocked command to the connection, from any thread (the

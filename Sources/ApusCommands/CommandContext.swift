@@ -55,12 +55,28 @@ public struct CommandContext {
 
     // MARK: Change tracking
 
-    /// Records a write to `key` in the client's database: counts it for
-    /// `rdb_changes_since_last_save`. WATCH, client-side caching and keyspace notifications
-    /// hook in here (later issues).
+    /// Records a write to `key` in the client's database (Redis's signalModifiedKey): counts
+    /// it for `rdb_changes_since_last_save` and flags the clients WATCHing it. Call it with
+    /// the key's shard lock held (EXEC reads WATCH flags with those locks held).
     @inlinable
     public mutating func keyModified(_ key: UnsafeRawBufferPointer, changes: Int = 1) {
         worker.dirty &+= changes
+        if server.watches.isActive { touchWatched(key, in: client.database) }
+    }
+
+    /// A write to `key` in another database than the client's (MOVE, COPY ... DB).
+    @inlinable
+    public mutating func keyModified(_ key: UnsafeRawBufferPointer, in database: Database, changes: Int = 1) {
+        worker.dirty &+= changes
+        if server.watches.isActive { touchWatched(key, in: database) }
+    }
+
+    @usableFromInline
+    func touchWatched(_ key: UnsafeRawBufferPointer, in database: Database) {
+        server.watches.touch(database: database.index, key: key) {
+            let hash = keyHash(key)
+            return database.shard(hash: hash).table.find(key, hash: hash) != nil
+        }
     }
 
     /// Counts changes that are not tied to one key (FLUSHALL, ...).

@@ -19,5 +19,6 @@ public enum CommandFamilies {
         GeoCommands.register(into: registry)
         SortCommand.register(into: registry)
         MemoryCommands.register(into: registry)
+        TransactionCommands.register(into: registry)
     }
 }

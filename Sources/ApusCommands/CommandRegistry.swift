@@ -70,12 +70,31 @@ public final class Command: @unchecked Sendable {
     /// Has a handler, or (a container) a registered subcommand; fixed once families registered.
     public internal(set) var isRegistered = false
 
+    /// How the command behaves after MULTI: queued (most), or run at once.
+    public enum TransactionRole: Sendable {
+        case queued
+        /// EXEC and DISCARD end the transaction (and are never refused for memory).
+        case exec, discard
+        /// MULTI (error: nested) and WATCH (error: inside MULTI) run at once.
+        case immediate
+        /// QUIT and RESET run at once and are never refused for memory.
+        case leaves
+    }
+    public let transactionRole: TransactionRole
+
     init(spec: CommandSpec, id: Int) {
         self.spec = spec
         self.id = id
         self.arity = spec.arity
         self.flags = spec.flags
         self.isContainer = !spec.subcommands.isEmpty
+        switch spec.fullName {
+        case "exec": transactionRole = .exec
+        case "discard": transactionRole = .discard
+        case "multi", "watch": transactionRole = .immediate
+        case "quit", "reset": transactionRole = .leaves
+        default: transactionRole = .queued
+        }
     }
 
     /// Registered subcommands, sorted by name.

@@ -49,6 +49,7 @@ public enum ConnectionCommands {
 
     static func reset(_ c: inout CommandContext) {
         let client = c.client
+        TransactionCommands.discardTransaction(client, server: c.server)
         client.select(0, in: c.server.keyspace)
         client.resp = .resp2
         client.user = "default"
@@ -351,10 +352,21 @@ public enum ConnectionCommands {
             }
         }
         guard let id = c.integerArgument(2) else { return }
-        guard let waiter = c.server.blocking.waiter(clientID: id), c.server.blocking.finish(waiter) else {
-            return c.reply.integer(0)
+        let server = c.server
+        let worker = c.worker
+        // Inside EXEC the wait is ended once the transaction's locks are released (ending it
+        // takes the serve lock, whose holder may be waiting for one of those shards).
+        if ExclusiveSection.isActive {
+            guard server.blocking.waiter(clientID: id) != nil else { return c.reply.integer(0) }
+            ExclusiveSection.afterSection { _ = unblock(id, asError: asError, server: server, worker: worker) }
+            return c.reply.integer(1)
         }
-        c.server.blocking.countUnserved(waiter, worker: c.worker, server: c.server, failed: asError)
+        c.reply.integer(unblock(id, asError: asError, server: server, worker: worker) ? 1 : 0)
+    }
+
+    private static func unblock(_ id: Int, asError: Bool, server: ServerContext, worker: Worker) -> Bool {
+        guard let waiter = server.blocking.waiter(clientID: id), server.blocking.finish(waiter) else { return false }
+        server.blocking.countUnserved(waiter, worker: worker, server: server, failed: asError)
         var reply = ReplyWriter(buffer: ByteBuffer(), version: waiter.client.resp)
         if asError {
             reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
@@ -362,7 +374,7 @@ public enum ConnectionCommands {
             reply = ReplyWriter(buffer: waiter.timedOutReply(), version: waiter.client.resp)
         }
         waiter.client.unblockDelivery(reply.buffer)
-        c.reply.integer(1)
+        return true
     }
 
     static func clientReply(_ c: inout CommandContext) {

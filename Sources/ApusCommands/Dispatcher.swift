@@ -30,6 +30,7 @@ public enum Dispatcher {
         worker.commandsProcessed &+= 1
 
         guard var ref = server.commands.lookupRef(args[0]), ref._withUnsafeGuaranteedRef({ $0.isRegistered }) else {
+            client.transaction?.aborted = true
             return reject(bytes: unknownCommand(args), worker: worker, reply: &context.reply)
         }
         // Containers (CONFIG, CLIENT, ...) dispatch on their subcommand.
@@ -39,6 +40,7 @@ public enum Dispatcher {
                   sub._withUnsafeGuaranteedRef({ $0.isRegistered }) else {
                 let message = Array("ERR unknown subcommand '".utf8) + args[1].cStringPrefix(128)
                     + Array("'. Try \(container.spec.name.uppercased()) HELP.".utf8)
+                client.transaction?.aborted = true
                 return reject(bytes: message, worker: worker, reply: &context.reply)
             }
             ref = sub
@@ -53,48 +55,71 @@ public enum Dispatcher {
             client.memory.replyBufferSize = replyCapacity
             server.clientMemory.update(client)
         }
-        // Redis serves clients blocked on keys this command made ready once it has completed.
-        if server.blocking.hasReadyKeys && !context.reprocessingBlocked {
+        // Redis serves clients blocked on keys this command made ready once it has completed
+        // (a transaction or script: once it has completed as a whole).
+        if server.blocking.hasReadyKeys && !context.reprocessingBlocked && !ExclusiveSection.isActive {
             server.blocking.serveReadyKeys(server: server, worker: worker)
         }
     }
 
-    /// The checks that need the command, then the call and its bookkeeping.
+    /// The checks that need the command, then the call (or, after MULTI, the queuing).
     @inlinable
     static func run(_ command: Command, ref: Unmanaged<Command>, client: ClientSession, server: ServerContext,
                     worker: Worker, context: inout CommandContext) {
         let args = context.args
         let arity = command.arity
         if (arity > 0 && args.count != arity) || args.count < -arity {
-            counter(command, worker).pointee.rejectedCalls &+= 1
-            return reject("ERR wrong number of arguments for '\(command.spec.fullName)' command", worker: worker, reply: &context.reply)
+            return refuse(command, "ERR wrong number of arguments for '\(command.spec.fullName)' command",
+                          client: client, server: server, worker: worker, reply: &context.reply)
         }
         let flags = command.flags
         if !client.authenticated && !flags.contains(.noAuth) {
-            counter(command, worker).pointee.rejectedCalls &+= 1
-            return reject("NOAUTH Authentication required.", worker: worker, reply: &context.reply)
+            return refuse(command, "NOAUTH Authentication required.", client: client, server: server, worker: worker, reply: &context.reply)
         }
         if flags.contains(.protected) && !protectedAllowed(command, client: client, server: server) {
-            counter(command, worker).pointee.rejectedCalls &+= 1
             let (name, option) = command.spec.name == "debug" ? ("DEBUG", "enable-debug-command") : ("MODULE", "enable-module-command")
-            return reject("ERR \(name) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.", worker: worker, reply: &context.reply)
+            return refuse(command, "ERR \(name) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+                          client: client, server: server, worker: worker, reply: &context.reply)
+        }
+        let transaction = client.transaction
+        if transaction != nil && flags.contains(.noMulti) {
+            return refuse(command, "ERR Command not allowed inside a transaction", client: client, server: server,
+                          worker: worker, reply: &context.reply)
         }
         // maxmemory and database quotas: evict first; refuse commands that may grow memory
-        // when nothing evictable is left (Redis's performEvictions in processCommand).
-        if server.eviction.enabled.load(ordering: .relaxed),
-           let refusal = memoryRefusal(command, client: client, server: server, worker: worker, now: context.now) {
-            counter(command, worker).pointee.rejectedCalls &+= 1
-            return reject(refusal, worker: worker, reply: &context.reply)
+        // when nothing evictable is left (Redis's performEvictions in processCommand). Inside
+        // a transaction or script nothing is evicted: the outer command did that.
+        if server.eviction.enabled.load(ordering: .relaxed), !ExclusiveSection.isActive,
+           let refusal = memoryRefusal(command, transaction: transaction, client: client, server: server,
+                                       worker: worker, now: context.now) {
+            return refuse(command, refusal, client: client, server: server, worker: worker, reply: &context.reply)
         }
+        if let transaction, command.transactionRole == .queued {
+            transaction.queue(ref, args, flags: flags)
+            context.reply.simpleString("QUEUED")
+            return
+        }
+        call(command, ref: ref, client: client, server: server, worker: worker, context: &context)
+    }
+
+    /// Runs a command whose checks passed (directly, or when EXEC runs what MULTI queued):
+    /// the handler, then statistics and the slow log.
+    @inlinable
+    static func call(_ command: Command, ref: Unmanaged<Command>, client: ClientSession, server: ServerContext,
+                     worker: Worker, context: inout CommandContext) {
         guard let handler = command.handler else {
             // A container called without its subcommand fails arity above; unreachable for the generated table.
             return reject("ERR wrong number of arguments for '\(command.spec.fullName)' command", worker: worker, reply: &context.reply)
         }
+        let args = context.args
+        let flags = command.flags
 
         // Set before the call: CLIENT INFO/LIST show the running command as cmd=.
         client.lastCommandRef = ref
         let start = context.clockNanos
-        if start &- context.nowReadAtNanos > 1_000_000 {
+        // Commands of a transaction or script all see the time it started at (Redis's
+        // command time snapshot).
+        if start &- context.nowReadAtNanos > 1_000_000 && !ExclusiveSection.isActive {
             context.now = currentTimeMillis()
             context.nowReadAtNanos = start
         }
@@ -126,6 +151,22 @@ public enum Dispatcher {
         }
     }
 
+    /// Refuses a command that failed a generic check (Redis's rejectCommand): counted as
+    /// rejected; after MULTI it also dooms the transaction, and a refused EXEC discards it.
+    @usableFromInline
+    static func refuse(_ command: Command, _ message: String, client: ClientSession, server: ServerContext,
+                       worker: Worker, reply: inout ReplyWriter) {
+        counter(command, worker).pointee.rejectedCalls &+= 1
+        guard let transaction = client.transaction else { return reject(message, worker: worker, reply: &reply) }
+        transaction.aborted = true
+        if command.transactionRole == .exec {
+            TransactionCommands.discardTransaction(client, server: server)
+            let reason = message.hasPrefix("-") ? String(message.dropFirst()) : message
+            return reject("EXECABORT Transaction discarded because of: \(reason)", worker: worker, reply: &reply)
+        }
+        reject(message, worker: worker, reply: &reply)
+    }
+
     @inlinable
     static func counter(_ command: Command, _ worker: Worker) -> UnsafeMutablePointer<CommandCounters> {
         precondition(command.id < worker.commandCount)
@@ -136,11 +177,21 @@ public enum Dispatcher {
     /// quota (commands that may grow memory); returns the OOM error when a `denyoom` command
     /// must be refused.
     @usableFromInline
-    static func memoryRefusal(_ command: Command, client: ClientSession, server: ServerContext, worker: Worker,
-                              now: Int64) -> String? {
+    static func memoryRefusal(_ command: Command, transaction: Transaction?, client: ClientSession,
+                              server: ServerContext, worker: Worker, now: Int64) -> String? {
         let evictor = server.eviction
         let outcome = evictor.performEvictions(server, worker: worker, nowMillis: now)
-        guard command.flags.contains(.denyoom) else { return nil }
+        var mayGrow = command.flags.contains(.denyoom)
+        if let transaction {
+            switch command.transactionRole {
+            // EXEC may grow memory when a queued command may.
+            case .exec: mayGrow = transaction.flags.contains(.denyoom)
+            case .discard, .leaves: break
+            // Queuing itself takes memory without limit: refused too (Redis's processCommand).
+            case .queued, .immediate: mayGrow = true
+            }
+        }
+        guard mayGrow else { return nil }
         if outcome == .failed { return "OOM command not allowed when used memory > 'maxmemory'." }
         if evictor.enforceQuota(server, database: client.db, worker: worker, nowMillis: now) == .failed {
             return "OOM command not allowed when used memory > 'db-maxmemory' of database \(client.db)."

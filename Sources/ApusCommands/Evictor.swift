@@ -306,7 +306,8 @@ public final class Evictor: @unchecked Sendable {
         db.withShard(for: key) { shard, hash in
             shard.evict(key, hash: hash, volatileOnly: !s.policy.allKeys, lazily: s.lazy)
         }
-        // TODO(notify): "evicted" keyspace event, DEL propagation and WATCH invalidation (issue 5, replication).
+        // WATCH hears of it from the shard (`KeyEventSink.keyEvicting`).
+        // TODO(notify): "evicted" keyspace event, DEL propagation (issue 5, replication).
     }
 
     /// allkeys-random / volatile-random: a random eligible key of the next database in turn.

@@ -302,9 +302,11 @@ public enum GeoCommands {
                 i += 1
             }
         }
-        let outcome = db.withShards(mask) { searchLocked(&c, db: db, source: source, flags: flags) }
-        if case .stored(let destination, let changes) = outcome, changes > 0 {
-            c.keyModified(c.args[destination], changes: changes)
+        db.withShards(mask) {
+            let outcome = searchLocked(&c, db: db, source: source, flags: flags)
+            if case .stored(let destination, let changes) = outcome, changes > 0 {
+                c.keyModified(c.args[destination], changes: changes)
+            }
         }
     }
 

@@ -77,11 +77,11 @@ public enum HashCommands {
                 if object.set(c.args[i], c.args[i + 1], limits: limits) { created += 1 }
                 i += 2
             }
+            // Redis counts every pair as a change, updates and no-op rewrites included.
+            c.keyModified(key, changes: (c.args.count - 2) / 2)
             return created
         }
         guard let created else { return c.wrongType() }
-        // Redis counts every pair as a change, updates and no-op rewrites included.
-        c.keyModified(key, changes: (c.args.count - 2) / 2)
         if replyOK { c.reply.ok() } else { c.reply.integer(created) }
     }
 
@@ -93,10 +93,10 @@ public enum HashCommands {
             if object.contains(c.args[2]) { return false }
             tryConversion(object, c.args, from: 2, limits: limits)
             object.set(c.args[2], c.args[3], limits: limits)
+            c.keyModified(key)
             return true
         }
         guard let set else { return c.wrongType() }
-        if set { c.keyModified(key) }
         c.reply.integer(set ? 1 : 0)
     }
 
@@ -173,11 +173,11 @@ public enum HashCommands {
                         break
                     }
                 }
+                if deleted > 0 { c.keyModified(key, changes: deleted) }
                 return deleted
             }
         }
         guard let deleted else { return c.wrongType() }
-        if deleted > 0 { c.keyModified(key, changes: deleted) }
         c.reply.integer(deleted)
     }
 
@@ -201,7 +201,9 @@ public enum HashCommands {
         let outcome: Outcome = c.db.withShard(for: key) { shard, hash in
             guard let object = lookupOrCreate(&c, shard, key, hash: hash) else { return .wrongType }
             do throws(HashOpError) {
-                return .value(try object.incrementInteger(c.args[2], by: increment, limits: limits))
+                let value = try object.incrementInteger(c.args[2], by: increment, limits: limits)
+                c.keyModified(key)
+                return .value(value)
             } catch {
                 return .failed(error)
             }
@@ -210,7 +212,6 @@ public enum HashCommands {
         case .wrongType: c.wrongType()
         case .failed(let error): reply(&c, error)
         case .value(let value):
-            c.keyModified(key)
             c.reply.integer(value)
         }
     }
@@ -222,20 +223,20 @@ public enum HashCommands {
         if increment.isNaN || increment.isInfinite { return c.reply.error("ERR value is NaN or Infinity") }
         let key = c.args[1]
         let limits = c.server.collectionLimits
-        let done: Bool = c.db.withShard(for: key) { shard, hash in
+        _ = c.db.withShard(for: key) { shard, hash -> Bool in
             guard let object = lookupOrCreate(&c, shard, key, hash: hash) else {
                 c.wrongType()
                 return false
             }
             do throws(HashOpError) {
                 try object.incrementFloat(c.args[2], by: increment, limits: limits) { c.reply.bulk($0) }
+                c.keyModified(key)
                 return true
             } catch {
                 reply(&c, error)
                 return false
             }
         }
-        if done { c.keyModified(key) }
     }
 
     // MARK: HKEYS HVALS HGETALL

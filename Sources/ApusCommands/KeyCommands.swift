@@ -177,14 +177,15 @@ public enum KeyCommands {
         let now = c.now
         let clock = accessClock(c)
         let outcome = c.db.withShard(for: key) { shard, hash in
-            shard.expire(key, hash: hash, at: Int64(when), condition: condition, now: now, accessClock: clock)
+            let outcome = shard.expire(key, hash: hash, at: Int64(when), condition: condition, now: now, accessClock: clock)
+            if outcome == .updated || outcome == .deleted { c.keyModified(key) }
+            return outcome
         }
         switch outcome {
         case .missing, .unchanged:
             c.reply.integer(0)
         case .updated, .deleted:
             // TODO(notify): "expire" / "del" keyspace events; propagate as PEXPIREAT / DEL.
-            c.keyModified(key)
             c.reply.integer(1)
         }
     }
@@ -204,9 +205,10 @@ public enum KeyCommands {
         let now = c.now
         let clock = accessClock(c)
         let removed = c.db.withShard(for: key) { shard, hash in
-            shard.persist(key, hash: hash, now: now, accessClock: clock)
+            let removed = shard.persist(key, hash: hash, now: now, accessClock: clock)
+            if removed { c.keyModified(key) }
+            return removed
         }
-        if removed { c.keyModified(key) }
         c.reply.integer(removed ? 1 : 0)
     }
 
@@ -314,7 +316,11 @@ public enum KeyCommands {
     static func renameGeneric(_ c: inout CommandContext, replacing: Bool) {
         let source = c.args[1]
         let target = c.args[2]
-        switch c.db.rename(source, to: target, replacing: replacing, now: c.now, accessClock: accessClock(c)) {
+        let outcome = c.db.rename(source, to: target, replacing: replacing, now: c.now, accessClock: accessClock(c)) {
+            c.keyModified(source, changes: 0)
+            c.keyModified(target)
+        }
+        switch outcome {
         case .noSuchKey:
             c.reply.error("ERR no such key")
         case .sameKey:
@@ -323,8 +329,6 @@ public enum KeyCommands {
             c.reply.integer(0)
         case .renamed:
             // TODO(notify): "rename_from" / "rename_to" events. Redis counts one change.
-            c.keyModified(source, changes: 0)
-            c.keyModified(target)
             if replacing { c.reply.ok() } else { c.reply.integer(1) }
         }
     }
@@ -349,14 +353,15 @@ public enum KeyCommands {
         guard let target = databaseArgument(&c, 2) else { return }
         if target === source { return c.reply.error("ERR source and destination objects are the same") }
         let key = c.args[1]
-        let outcome = c.server.keyspace.move(key, from: source, to: target, now: c.now, accessClock: accessClock(c))
+        let outcome = c.server.keyspace.move(key, from: source, to: target, now: c.now, accessClock: accessClock(c)) {
+            c.keyModified(key)
+            c.keyModified(key, in: target, changes: 0)
+        }
         switch outcome {
         case .missing, .targetExists:
             c.reply.integer(0)
         case .moved:
-            // TODO(notify): "move_from" / "move_to" events, and WATCH of the key in the target
-            // database (keyModified only knows the client's database).
-            c.keyModified(key)
+            // TODO(notify): "move_from" / "move_to" events.
             c.reply.integer(1)
         }
     }
@@ -385,7 +390,9 @@ public enum KeyCommands {
         }
         let outcome = c.server.keyspace.copy(key, from: source, to: newKey, in: target, replace: replace,
                                              now: c.now, accessClock: accessClock(c),
-                                             copyClock: c.server.eviction.initialClock(nowMillis: c.now))
+                                             copyClock: c.server.eviction.initialClock(nowMillis: c.now)) {
+            c.keyModified(newKey, in: target)
+        }
         countLookup(c, found: outcome != .missing)
         switch outcome {
         case .missing, .targetExists:
@@ -393,9 +400,7 @@ public enum KeyCommands {
         case .unsupportedType:
             c.reply.error("ERR unknown type object")
         case .copied:
-            // TODO(notify): "copy_to" event, and WATCH in the target database when it is not
-            // the client's (keyModified only knows the client's database).
-            c.keyModified(newKey)
+            // TODO(notify): "copy_to" event.
             c.reply.integer(1)
         }
     }

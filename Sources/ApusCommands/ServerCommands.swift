@@ -47,6 +47,7 @@ public enum ServerCommands {
         var removed = 0
         for db in c.server.keyspace.databases {
             removed += db.keyCount
+            c.server.watches.touchBeforeFlush(db)
             db.removeAll(lazily: lazily)
         }
         c.addDirty(removed + 1)
@@ -56,6 +57,7 @@ public enum ServerCommands {
     static func flushdb(_ c: inout CommandContext) {
         guard let lazily = parseFlushMode(&c) else { return }
         let removed = c.db.keyCount
+        c.server.watches.touchBeforeFlush(c.db)
         c.db.removeAll(lazily: lazily)
         c.addDirty(removed)
         c.reply.ok()
@@ -76,8 +78,8 @@ public enum ServerCommands {
             // Lock every shard of both databases, lower database first (the global lock order).
             let a = databases[min(first, second)]
             let b = databases[max(first, second)]
-            a.lockShards(a.allShards)
-            b.lockShards(b.allShards)
+            c.server.keyspace.lockShards(a, a.allShards, b, b.allShards)
+            c.server.watches.touchBeforeSwap(a, b, now: c.now)
             for (x, y) in zip(a.shards, b.shards) { x.swapContents(with: y) }
             swap(&a.averageTTL, &b.averageTTL)
             b.unlockShards(b.allShards)

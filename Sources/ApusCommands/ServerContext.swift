@@ -34,6 +34,10 @@ public final class ServerContext: @unchecked Sendable {
     public let clients = ClientRegistry()
     /// Clients blocked on keys (BLPOP, BZPOPMIN, ...).
     public let blocking = BlockingRegistry()
+    /// WATCHed keys and the clients watching them.
+    public let watches = WatchRegistry()
+    /// Hears about keys the store expires on its own (WATCH; notifications hook in here).
+    let keyEvents: StoreKeyEvents
     public let slowlog = SlowLog()
     public let expireCycle = ActiveExpireCycle()
     /// maxmemory and per-database quota enforcement (eviction).
@@ -94,6 +98,8 @@ public final class ServerContext: @unchecked Sendable {
         eviction = Evictor(databases: databases)
         commands = CommandRegistry(specs: specs)
         keyspace.installReadySignal(blocking)
+        keyEvents = StoreKeyEvents(watches: watches)
+        keyspace.installKeyEventSink(keyEvents)
         var id = ""
         let hex: [Character] = Array("0123456789abcdef")
         for _ in 0..<40 { id.append(hex[Int.random(in: 0..<16)]) }

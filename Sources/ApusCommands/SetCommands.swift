@@ -80,10 +80,10 @@ public enum SetCommands {
             }
             var added = 0
             for i in 2 ..< c.args.count where set.add(c.args[i], limits: limits) { added += 1 }
+            if added > 0 { c.keyModified(key, changes: added) }
             return added
         }
         guard let added else { return c.wrongType() }
-        if added > 0 { c.keyModified(key, changes: added) }
         c.reply.integer(added)
     }
 
@@ -103,11 +103,11 @@ public enum SetCommands {
                         break
                     }
                 }
+                if removed > 0 { c.keyModified(key, changes: removed) }
                 return removed
             }
         }
         guard let removed else { return c.wrongType() }
-        if removed > 0 { c.keyModified(key, changes: removed) }
         c.reply.integer(removed)
     }
 
@@ -142,16 +142,17 @@ public enum SetCommands {
                 destinationShard.insertCollection(destination, created, type: .set, hash: hashes[1])
                 destinationSet = created
             }
-            return .moved(toDestination: destinationSet!.add(member, limits: limits))
+            let added = destinationSet!.add(member, limits: limits)
+            c.keyModified(source)
+            if added { c.keyModified(destination) }
+            return .moved(toDestination: added)
         }
         switch outcome {
         case .wrongType:
             c.wrongType()
         case .unchanged(let n):
             c.reply.integer(n)
-        case .moved(let added):
-            c.keyModified(c.args[1])
-            if added { c.keyModified(c.args[2]) }
+        case .moved:
             c.reply.integer(1)
         }
     }
@@ -203,22 +204,19 @@ public enum SetCommands {
         if c.args.count == 3 { return spopWithCount(&c) }
         if c.args.count > 3 { return c.syntaxError() }
         let key = c.args[1]
-        let popped: Bool = c.db.withShard(for: key) { shard, hash in
+        c.db.withShard(for: key) { shard, hash in
             switch SetCommands.set(of: c.lookupWrite(shard, key, hash: hash)) {
             case .wrongType:
                 c.wrongType()
-                return false
             case .missing:
                 c.reply.null()
-                return false
             case .found(let set):
                 var rng = FastRandomGenerator()
                 set.popRandom(using: &rng) { SetCommands.reply($0, into: &c.reply) }
                 if set.count == 0 { shard.delete(key, hash: hash) }
-                return true
+                c.keyModified(key)
             }
         }
-        if popped { c.keyModified(key) }
     }
 
     /// SPOP key count: the count is validated first (Redis's getPositiveLongFromObjectOrReply,
@@ -229,7 +227,7 @@ public enum SetCommands {
         }
         let key = c.args[1]
         let limits = c.server.collectionLimits
-        let popped: Int = c.db.withShard(for: key) { shard, hash in
+        _ = c.db.withShard(for: key) { shard, hash -> Int in
             let set: SetObject
             switch SetCommands.set(of: c.lookupWrite(shard, key, hash: hash)) {
             case .wrongType:
@@ -251,14 +249,15 @@ public enum SetCommands {
                 // a set rebuilt from it (integers first, ascending, while they last).
                 replySet(set.encoding == .listpack ? SetObject.union([set], limits: limits) : set, into: &c.reply)
                 shard.delete(key, hash: hash)
+                c.keyModified(key, changes: size)
                 return size
             }
             c.reply.setHeader(count)
             var rng = FastRandomGenerator()
             set.popRandom(count: count, limits: limits, using: &rng) { SetCommands.reply($0, into: &c.reply) }
+            c.keyModified(key, changes: count)
             return count
         }
-        if popped > 0 { c.keyModified(key, changes: popped) }
     }
 
     /// A reply of random members bigger than this is cut short and the connection closed,

@@ -191,19 +191,19 @@ public enum SortedSetCommands {
                 case .skipped:
                     break
                 case .notANumber:
+                    if added + updated > 0 { c.keyModified(key, changes: added + updated) }
                     return .notANumber(changes: added + updated)
                 }
             }
+            if added + updated > 0 { c.keyModified(key, changes: added + updated) }
             return .done(added: added, updated: updated, processed: processed, score: last)
         }
         switch outcome {
         case .wrongType:
             c.wrongType()
-        case .notANumber(let changes):
-            if changes > 0 { c.keyModified(key, changes: changes) }
+        case .notANumber:
             c.reply.error("ERR resulting score is not a number (NaN)")
         case .done(let added, let updated, let processed, let score):
-            if added + updated > 0 { c.keyModified(key, changes: added + updated) }
             if isIncr {
                 if processed > 0 { c.reply.double(score) } else { c.reply.null() }
             } else {
@@ -229,11 +229,11 @@ public enum SortedSetCommands {
                         break
                     }
                 }
+                if removed > 0 { c.keyModified(key, changes: removed) }
                 return removed
             }
         }
         guard let removed else { return c.wrongType() }
-        if removed > 0 { c.keyModified(key, changes: removed) }
         c.reply.integer(removed)
     }
 

@@ -225,13 +225,13 @@ extension SortedSetCommands {
             }
             let count = result?.count ?? 0
             let changed = store(result, as: destination, shard: db.shard(hash: hashes[1]), hash: hashes[1], &c)
+            if changed { c.keyModified(destination) }
             return .stored(count, changed: changed)
         }
         switch outcome {
         case .wrongType:
             c.wrongType()
-        case .stored(let count, let changed):
-            if changed { c.keyModified(destination) }
+        case .stored(let count, _):
             c.reply.integer(count)
         }
     }
@@ -297,11 +297,11 @@ extension SortedSetCommands {
                     removed = zset.removeRange(spec)
                 }
                 if zset.count == 0 { shard.delete(key, hash: hash) }
+                if removed > 0 { c.keyModified(key, changes: removed) }
                 return removed
             }
         }
         guard let removed else { return c.wrongType() }
-        if removed > 0 { c.keyModified(key, changes: removed) }
         c.reply.integer(removed)
     }
 }

@@ -123,6 +123,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         if let client {
             if let waiter = client.blockedOn { _ = server.blocking.finish(waiter) }
             client.blockedOn = nil
+            client.transaction = nil
+            if let watches = client.watchState { server.watches.unwatchAll(watches) }
             server.clients.remove(client)
             server.clientMemory.release(client)
         }

@@ -247,6 +247,7 @@ extension Shard {
         syncCollectionBytes()  // so the entry's recorded object size is current
         guard let entry = table.find(key, hash: hash), !volatileOnly || entry.hasExpire else { return nil }
         let bytes = entry.allocatedSize &+ (entry.type == .string ? 0 : entry.syncedObjectBytes)
+        keyEvents?.keyEvicting(database: databaseIndex, key: entry.key)
         delete(key, hash: hash, lazily: lazily)
         evictedKeys &+= 1
         return bytes

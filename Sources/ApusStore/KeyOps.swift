@@ -240,8 +240,10 @@ extension Database {
 
     /// RENAME / RENAMENX: moves the value and TTL of `source` to `target`, overwriting `target`
     /// unless `replacing` is false. Both shards are locked (ascending order).
+    /// `renamed` runs with both shards still locked after a rename (WATCH must hear of it
+    /// before anyone else can see the change).
     public func rename(_ source: UnsafeRawBufferPointer, to target: UnsafeRawBufferPointer, replacing: Bool,
-                       now: Int64, accessClock: AccessTouch?) -> RenameOutcome {
+                       now: Int64, accessClock: AccessTouch?, renamed: () -> Void = {}) -> RenameOutcome {
         let sourceHash = keyHash(source)
         let targetHash = keyHash(target)
         let mask: UInt64 = 1 << UInt64(shardIndex(hash: sourceHash)) | 1 << UInt64(shardIndex(hash: targetHash))
@@ -259,6 +261,7 @@ extension Database {
             }
             targetShard.insert(entry.relocated(to: target, expireAt: entry.expireAt), hash: targetHash, keepClock: true)
             sourceShard.delete(source, hash: sourceHash)
+            renamed()
             return .renamed
         }
     }
@@ -415,17 +418,33 @@ extension Keyspace {
         if first === second { return try first.withShards(firstMask | secondMask, body) }
         let (low, lowMask, high, highMask) = first.index < second.index
             ? (first, firstMask, second, secondMask) : (second, secondMask, first, firstMask)
-        low.lockShards(lowMask)
-        defer { low.unlockShards(lowMask) }
-        high.lockShards(highMask)
-        defer { high.unlockShards(highMask) }
+        lockShards(low, lowMask, high, highMask)
+        defer {
+            high.unlockShards(highMask)
+            low.unlockShards(lowMask)
+        }
         return try body()
+    }
+
+    /// Locks shards of two different databases (`low` has the smaller index) without waiting
+    /// while holding (see `ExclusiveSection`).
+    public func lockShards(_ low: Database, _ lowMask: UInt64, _ high: Database, _ highMask: UInt64) {
+        var locks: [ShardLock] = []
+        for (db, mask) in [(low, lowMask), (high, highMask)] {
+            var m = mask
+            while m != 0 {
+                locks.append(db.shards[m.trailingZeroBitCount].lock)
+                m &= m &- 1
+            }
+        }
+        ShardLock.lockAll(locks)
     }
 
     /// MOVE: moves `key` with its TTL from `source` to `target` (different databases) unless
     /// the target database has it.
+    /// `moved` runs with both shards still locked after a move.
     public func move(_ key: UnsafeRawBufferPointer, from source: Database, to target: Database,
-                     now: Int64, accessClock: AccessTouch?) -> MoveOutcome {
+                     now: Int64, accessClock: AccessTouch?, moved: () -> Void = {}) -> MoveOutcome {
         let hash = keyHash(key)
         let sourceMask: UInt64 = 1 << UInt64(source.shardIndex(hash: hash))
         let targetMask: UInt64 = 1 << UInt64(target.shardIndex(hash: hash))
@@ -438,6 +457,7 @@ extension Keyspace {
             if targetShard.lookup(key, hash: hash, now: now) != nil { return .targetExists }
             targetShard.insert(entry.relocated(to: key, expireAt: entry.expireAt), hash: hash, keepClock: true)
             sourceShard.delete(key, hash: hash)
+            moved()
             return .moved
         }
     }
@@ -445,10 +465,10 @@ extension Keyspace {
     /// COPY: stores an independent copy of `key` (value and TTL) from `source` as `newKey` in
     /// `target`, replacing an existing `newKey` only when `replace` is set. The caller rejects
     /// copying a key onto itself. `accessClock` is the reading lookup's touch (nil: no touch);
-    /// `copyClock` the new key's access clock.
+    /// `copyClock` the new key's access clock. `copied` runs with both shards still locked.
     public func copy(_ key: UnsafeRawBufferPointer, from source: Database, to newKey: UnsafeRawBufferPointer,
                      in target: Database, replace: Bool, now: Int64, accessClock: AccessTouch?,
-                     copyClock: UInt32) -> CopyOutcome {
+                     copyClock: UInt32, copied: () -> Void = {}) -> CopyOutcome {
         let hash = keyHash(key)
         let newHash = keyHash(newKey)
         let sourceMask: UInt64 = 1 << UInt64(source.shardIndex(hash: hash))
@@ -466,6 +486,7 @@ extension Keyspace {
             }
             if exists { targetShard.delete(newKey, hash: newHash) }
             targetShard.insert(copy, hash: newHash, keepClock: true)
+            copied()
             return .copied
         }
     }

@@ -22,3 +22,22 @@ extension Keyspace {
         }
     }
 }
+
+/// Told about keys the store removes on its own (lazy and active expiry, eviction), for
+/// WATCH, keyspace notifications and, later, replication. Called with the shard's lock held
+/// and the key still present, so an implementation must be cheap and must not take a shard lock.
+public protocol KeyEventSink: AnyObject, Sendable {
+    func keyExpiring(database: Int, key: UnsafeRawBufferPointer)
+    func keyEvicting(database: Int, key: UnsafeRawBufferPointer)
+}
+
+extension Keyspace {
+    /// Installs the server's key-event sink in every shard (once, at start-up).
+    public func installKeyEventSink(_ sink: any KeyEventSink) {
+        for database in databases {
+            for shard in database.shards {
+                shard.lock.withLockVoid { shard.keyEvents = sink }
+            }
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import ApusRESP
+import CSystemShims
 import NIOConcurrencyHelpers
 
 /// One of the numbered databases (`SELECT n`), split into lock-owning shards by key hash.
@@ -28,6 +29,7 @@ public final class Database: @unchecked Sendable {
         for (i, shard) in shards.enumerated() {
             shardRefs[i] = Unmanaged.passUnretained(shard)
             shard.occupancy = occupancy
+            shard.databaseIndex = index
         }
     }
 
@@ -68,13 +70,40 @@ public final class Database: @unchecked Sendable {
         return try body()
     }
 
+    /// Never waits for a shard while holding another (outside an exclusive section): the
+    /// first is taken blocking, the rest with `tryLock`; a miss releases everything and starts
+    /// over from the missed shard (the rule `ExclusiveSection` relies on).
     @inlinable
     public func lockShards(_ mask: UInt64) {
-        var m = mask
-        while m != 0 {
-            let i = m.trailingZeroBitCount
-            shards[i].lock.lock()
-            m &= m &- 1
+        if mask & (mask &- 1) == 0 || apus_in_section() != 0 {
+            var m = mask
+            while m != 0 {
+                shards[m.trailingZeroBitCount].lock.lock()
+                m &= m &- 1
+            }
+            return
+        }
+        var first = mask.trailingZeroBitCount
+        while true {
+            shards[first].lock.lock()
+            var taken: UInt64 = 1 << UInt64(first)
+            var rest = mask & ~taken
+            var missed = -1
+            while rest != 0 {
+                let i = rest.trailingZeroBitCount
+                guard shards[i].lock.tryLockBriefly() else {
+                    missed = i
+                    break
+                }
+                taken |= 1 << UInt64(i)
+                rest &= rest &- 1
+            }
+            if missed < 0 { return }
+            while taken != 0 {
+                shards[taken.trailingZeroBitCount].lock.unlock()
+                taken &= taken &- 1
+            }
+            first = missed
         }
     }
 

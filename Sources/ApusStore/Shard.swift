@@ -34,6 +34,8 @@ public final class Shard: @unchecked Sendable {
     /// wait for (set once by `Keyspace.installReadySignal`).
     public var databaseIndex = 0
     public var readySignal: (any KeyReadySignal)?
+    /// Who hears about keys the store expires (set once by `Keyspace.installKeyEventSink`).
+    public var keyEvents: (any KeyEventSink)?
     /// How new keys start their access clock (LRU, or LFU's "now, counter 5"); shared by the
     /// keyspace's shards and switched by the maxmemory policy.
     public var clockMode = AccessClockMode.lru
@@ -134,6 +136,7 @@ public final class Shard: @unchecked Sendable {
     @usableFromInline
     func expireEntry(_ entry: Entry, hash: UInt64) {
         let key = entry.key
+        keyEvents?.keyExpiring(database: databaseIndex, key: key)
         _ = delete(key, hash: hash, lazily: LazyFree.shared.lazyExpire.load(ordering: .relaxed))
         expiredKeys &+= 1
     }

@@ -1,3 +1,4 @@
+import CSystemShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,11 +27,30 @@ public final class ShardLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    @inlinable
-    public func lock() { pthread_mutex_lock(mutex) }
+    /// Set while an exclusive section holds this lock (read and written only by the section's
+    /// thread; sections run one at a time, and the section mutex orders them).
+    @usableFromInline var heldBySection = false
 
+    /// Inside an exclusive section the lock is taken once and kept until the section ends.
     @inlinable
-    public func unlock() { pthread_mutex_unlock(mutex) }
+    public func lock() {
+        if _slowPath(apus_in_section() != 0) { return ExclusiveSection.acquire(self) }
+        pthread_mutex_lock(mutex)
+    }
+
+    /// Inside an exclusive section this does nothing: the section releases its locks at its end.
+    @inlinable
+    public func unlock() {
+        if _slowPath(apus_in_section() != 0) { return }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Takes the lock if it is free (inside a section: a lock the section holds counts as taken).
+    @inlinable
+    public func tryLock() -> Bool {
+        if _slowPath(apus_in_section() != 0) { return ExclusiveSection.tryAcquire(self) }
+        return pthread_mutex_trylock(mutex) == 0
+    }
 
     @inlinable
     public func withLock<R>(_ body: () throws -> R) rethrows -> R {

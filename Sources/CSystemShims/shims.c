@@ -12,6 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+__thread int apus_section_depth __attribute__((tls_model("initial-exec"))) = 0;
+
 // MARK: - used_memory: counting malloc wrappers
 //
 // The executable defines malloc & co., so the dynamic linker binds every caller in the process

@@ -59,6 +59,13 @@ size_t apus_total_system_memory(void);
 /// Returns freed heap memory to the OS (MEMORY PURGE); 1 if anything was released.
 int apus_heap_trim(void);
 
+/// Nonzero while this thread runs an exclusive section (MULTI/EXEC, a script): shard locks
+/// taken then are held until the section ends. Thread-local, so the check on every shard
+/// lock is one load.
+extern __thread int apus_section_depth __attribute__((tls_model("initial-exec")));
+static inline int apus_in_section(void) { return apus_section_depth; }
+static inline void apus_set_section(int depth) { apus_section_depth = depth; }
+
 /// Usable bytes of a malloc'd block (malloc_usable_size), so strings can grow in place.
 size_t apus_usable_size(void *pointer);
 
