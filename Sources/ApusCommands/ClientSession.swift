@@ -74,9 +74,17 @@ public final class ClientSession: @unchecked Sendable {
         didSet { isBlocked = blockedOn != nil }
     }
     /// The commands queued since MULTI (nil outside a transaction); own loop only.
-    public var transaction: Transaction?
-    /// The keys this client WATCHes (nil until its first WATCH).
-    public var watchState: WatchState?
+    public var transaction: Transaction? {
+        didSet {
+            queuedCommands = transaction.map { $0.count } ?? -1
+            queuedBytes = transaction.map { $0.memory } ?? 0
+        }
+    }
+    /// CLIENT LIST multi= and multi-mem=, readable from other threads (-1: not in MULTI).
+    public var queuedCommands = -1
+    public var queuedBytes = 0
+    /// The keys this client WATCHes (its flag is CLIENT LIST's `d`).
+    public let watchState = WatchState()
     /// Whether it is blocked, for other threads (CLIENT LIST flags=b, INFO).
     public private(set) var isBlocked = false
     /// Hands the reply of a served blocked command to the connection, from any thread (the

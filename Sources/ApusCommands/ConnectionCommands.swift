@@ -409,7 +409,9 @@ public enum ConnectionCommands {
     /// `client` is the one asking.
     static func describe(_ client: ClientSession, now: Int64, running: (argumentBytes: Int, replyBytes: Int)?) -> String {
         var flags = ""
+        if client.queuedCommands >= 0 { flags += "x" }
         if client.isBlocked { flags += "b" }
+        if client.watchState.dirty.load(ordering: .relaxed) { flags += "d" }
         if client.closeAfterReply { flags += "c" }
         if client.closeASAP { flags += "A" }
         if client.noEvict { flags += "e" }
@@ -428,7 +430,7 @@ public enum ConnectionCommands {
             memory.replyBufferBytes = running.replyBytes
         }
         let events = memory.pendingWrites > 0 ? "rw" : "r"
-        return "id=\(client.id) addr=\(client.remoteAddress) laddr=\(client.localAddress) fd=\(client.fd) name=\(name) age=\(age) idle=\(idle) flags=\(flags) db=\(client.db) sub=0 psub=0 ssub=0 multi=-1 qbuf=\(memory.queryBufferBytes) qbuf-free=\(memory.queryBufferFree) argv-mem=\(memory.argumentBytes) multi-mem=0 rbs=\(memory.replyBufferSize) rbp=\(memory.replyBufferPeak) obl=\(memory.replyBufferBytes) oll=\(memory.pendingWrites) omem=\(memory.outputMemory) tot-mem=\(total) events=\(events) cmd=\(client.lastCommandName) user=\(client.user) redir=-1 resp=\(client.resp.rawValue) lib-name=\(client.libName) lib-ver=\(client.libVersion)"
+        return "id=\(client.id) addr=\(client.remoteAddress) laddr=\(client.localAddress) fd=\(client.fd) name=\(name) age=\(age) idle=\(idle) flags=\(flags) db=\(client.db) sub=0 psub=0 ssub=0 multi=\(client.queuedCommands) qbuf=\(memory.queryBufferBytes) qbuf-free=\(memory.queryBufferFree) argv-mem=\(memory.argumentBytes) multi-mem=\(client.queuedBytes) rbs=\(memory.replyBufferSize) rbp=\(memory.replyBufferPeak) obl=\(memory.replyBufferBytes) oll=\(memory.pendingWrites) omem=\(memory.outputMemory) tot-mem=\(total) events=\(events) cmd=\(client.lastCommandName) user=\(client.user) redir=-1 resp=\(client.resp.rawValue) lib-name=\(client.libName) lib-ver=\(client.libVersion)"
     }
 }
 

@@ -96,6 +96,8 @@ public enum Dispatcher {
         }
         if let transaction, command.transactionRole == .queued {
             transaction.queue(ref, args, flags: flags)
+            client.queuedCommands = transaction.count
+            client.queuedBytes = transaction.memory
             context.reply.simpleString("QUEUED")
             return
         }

@@ -14,7 +14,7 @@ public final class Transaction {
     /// The union of the queued commands' flags (EXEC is refused for memory when one may grow it).
     var flags: CommandFlags = []
 
-    var count: Int { commands.count }
+    public var count: Int { commands.count }
 
     @usableFromInline
     func queue(_ command: Unmanaged<Command>, _ args: CommandArguments, flags: CommandFlags) {
@@ -22,17 +22,12 @@ public final class Transaction {
         if aborted { return }
         commands.append(Queued(command: command, arguments: OwnedCommandArguments(copying: args)))
         self.flags.formUnion(flags)
+        for i in 0..<args.count { memory &+= args[i].count &+ 8 }
     }
 
-    /// Bytes of the queued arguments (CLIENT LIST multi-mem).
-    var argumentBytes: Int {
-        var total = 0
-        for queued in commands {
-            let args = queued.arguments.arguments
-            for i in 0..<args.count { total &+= args[i].count }
-        }
-        return total
-    }
+    /// What the queue holds as Redis counts it (CLIENT LIST multi-mem): argument bytes plus
+    /// one pointer per argument.
+    public private(set) var memory = 0
 }
 
 /// MULTI EXEC DISCARD WATCH UNWATCH.
@@ -68,18 +63,12 @@ enum TransactionCommands {
     }
 
     static func unwatchAll(_ client: ClientSession, server: ServerContext) {
-        if let state = client.watchState { server.watches.unwatchAll(state) }
+        server.watches.unwatchAll(client.watchState)
     }
 
     static func watch(_ c: inout CommandContext) {
         if c.client.transaction != nil { return c.reply.error("ERR WATCH inside MULTI is not allowed") }
-        let state: WatchState
-        if let existing = c.client.watchState {
-            state = existing
-        } else {
-            state = WatchState()
-            c.client.watchState = state
-        }
+        let state = c.client.watchState
         // No point in watching more once a watched key has changed.
         if state.dirty.load(ordering: .relaxed) { return c.reply.ok() }
         let db = c.db
@@ -108,7 +97,9 @@ enum TransactionCommands {
             discardTransaction(client, server: c.server)
             return c.reply.error("EXECABORT Transaction discarded because of previous errors.")
         }
-        client.transaction = nil
+        // The client stays in MULTI while its queue runs (CLIENT LIST shows flags=x multi=N,
+        // as Redis does); queued commands go straight to `Dispatcher.call`, never queued again.
+        defer { client.transaction = nil }
         ExclusiveSection.run {
             if watchedKeyChanged(&c) {
                 c.reply.nullArray()
@@ -135,7 +126,8 @@ enum TransactionCommands {
     /// Locks the shard of every watched key (kept until EXEC ends) and reports whether one of
     /// them changed since WATCH, or has expired since (Redis's isWatchedKeyExpired).
     static func watchedKeyChanged(_ c: inout CommandContext) -> Bool {
-        guard let state = c.client.watchState, !state.keys.isEmpty else { return false }
+        let state = c.client.watchState
+        guard !state.keys.isEmpty else { return false }
         let now = c.now
         var expired = false
         for (database, key, watch) in state.keys {

@@ -124,7 +124,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             if let waiter = client.blockedOn { _ = server.blocking.finish(waiter) }
             client.blockedOn = nil
             client.transaction = nil
-            if let watches = client.watchState { server.watches.unwatchAll(watches) }
+            server.watches.unwatchAll(client.watchState)
             server.clients.remove(client)
             server.clientMemory.release(client)
         }

@@ -251,6 +251,25 @@ import Testing
         #expect(stats.contains("cmdstat_multi:calls=1,"))
     }
 
+    @Test func clientListShowsTransactionState() {
+        let h = Harness()
+        h.send("MULTI")
+        h.send("SET", "a", "b")
+        h.send("CLIENT", "INFO")
+        let exec = h.send("EXEC")
+        // Inside EXEC the client is still in MULTI: flags x, the queue's size and memory
+        // (argument bytes plus a pointer per argument), as redis-server reports them.
+        #expect(exec.contains("flags=x db=0 sub=0 psub=0 ssub=0 multi=2 "))
+        #expect(exec.contains(" multi-mem=55 "))
+        h.send("WATCH", "a")
+        h.send("SET", "a", "c")
+        let info = h.send("CLIENT", "INFO")
+        #expect(info.contains("flags=d db=0 sub=0 psub=0 ssub=0 multi=-1 "))
+        #expect(info.contains(" multi-mem=0 "))
+        h.send("UNWATCH")
+        #expect(h.send("CLIENT", "INFO").contains("flags=N "))
+    }
+
     @Test func execHoldsItsShardsUntilTheEnd() {
         let h = Harness()
         h.send("MULTI")
