@@ -81,8 +81,9 @@ public enum Dispatcher {
             return refuse(command, "ERR \(name) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
                           client: client, server: server, worker: worker, reply: &context.reply)
         }
-        let transaction = client.transaction
-        if transaction != nil && flags.contains(.noMulti) {
+        // After MULTI (an Int test: no reference counting on the hot path).
+        let inTransaction = client.queuedCommands >= 0
+        if inTransaction && flags.contains(.noMulti) {
             return refuse(command, "ERR Command not allowed inside a transaction", client: client, server: server,
                           worker: worker, reply: &context.reply)
         }
@@ -90,16 +91,11 @@ public enum Dispatcher {
         // when nothing evictable is left (Redis's performEvictions in processCommand). Inside
         // a transaction or script nothing is evicted: the outer command did that.
         if server.eviction.enabled.load(ordering: .relaxed), !ExclusiveSection.isActive,
-           let refusal = memoryRefusal(command, transaction: transaction, client: client, server: server,
-                                       worker: worker, now: context.now) {
+           let refusal = memoryRefusal(command, client: client, server: server, worker: worker, now: context.now) {
             return refuse(command, refusal, client: client, server: server, worker: worker, reply: &context.reply)
         }
-        if let transaction, command.transactionRole == .queued {
-            transaction.queue(ref, args, flags: flags)
-            client.queuedCommands = transaction.count
-            client.queuedBytes = transaction.memory
-            context.reply.simpleString("QUEUED")
-            return
+        if inTransaction && command.transactionRole == .queued {
+            return queue(ref, client: client, context: &context)
         }
         call(command, ref: ref, client: client, server: server, worker: worker, context: &context)
     }
@@ -153,6 +149,16 @@ public enum Dispatcher {
         }
     }
 
+    /// Queues a command after MULTI.
+    @usableFromInline
+    static func queue(_ ref: Unmanaged<Command>, client: ClientSession, context: inout CommandContext) {
+        guard let transaction = client.transaction else { return }
+        transaction.queue(ref, context.args, flags: ref.takeUnretainedValue().flags)
+        client.queuedCommands = transaction.count
+        client.queuedBytes = transaction.memory
+        context.reply.simpleString("QUEUED")
+    }
+
     /// Refuses a command that failed a generic check (Redis's rejectCommand): counted as
     /// rejected; after MULTI it also dooms the transaction, and a refused EXEC discards it.
     @usableFromInline
@@ -179,12 +185,12 @@ public enum Dispatcher {
     /// quota (commands that may grow memory); returns the OOM error when a `denyoom` command
     /// must be refused.
     @usableFromInline
-    static func memoryRefusal(_ command: Command, transaction: Transaction?, client: ClientSession,
-                              server: ServerContext, worker: Worker, now: Int64) -> String? {
+    static func memoryRefusal(_ command: Command, client: ClientSession, server: ServerContext, worker: Worker,
+                              now: Int64) -> String? {
         let evictor = server.eviction
         let outcome = evictor.performEvictions(server, worker: worker, nowMillis: now)
         var mayGrow = command.flags.contains(.denyoom)
-        if let transaction {
+        if let transaction = client.transaction {
             switch command.transactionRole {
             // EXEC may grow memory when a queued command may.
             case .exec: mayGrow = transaction.flags.contains(.denyoom)

@@ -14,9 +14,8 @@ public final class Transaction {
     /// The union of the queued commands' flags (EXEC is refused for memory when one may grow it).
     var flags: CommandFlags = []
 
-    public var count: Int { commands.count }
+    var count: Int { commands.count }
 
-    @usableFromInline
     func queue(_ command: Unmanaged<Command>, _ args: CommandArguments, flags: CommandFlags) {
         // An aborted transaction keeps nothing (Redis: no sense wasting memory).
         if aborted { return }
@@ -27,7 +26,7 @@ public final class Transaction {
 
     /// What the queue holds as Redis counts it (CLIENT LIST multi-mem): argument bytes plus
     /// one pointer per argument.
-    public private(set) var memory = 0
+    private(set) var memory = 0
 }
 
 /// MULTI EXEC DISCARD WATCH UNWATCH.

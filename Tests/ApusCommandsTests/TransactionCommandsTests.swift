@@ -173,6 +173,51 @@ import Testing
         }
     }
 
+    @Test func evictionTouchesWatchedKeys() {
+        let h = Harness()
+        h.send("SET", "k", "v", "EX", "100")
+        h.send("SET", "persistent", "v")
+        h.send("WATCH", "k")
+        h.send("CONFIG", "SET", "maxmemory-policy", "volatile-ttl")
+        h.send("CONFIG", "SET", "maxmemory-eviction-tenacity", "100")
+        h.send("CONFIG", "SET", "maxmemory", "1")
+        h.send("PING")  // evicts every key with a TTL
+        h.send("CONFIG", "SET", "maxmemory", "0")
+        #expect(h.send("EXISTS", "k") == ":0\r\n")
+        h.send("MULTI")
+        h.send("PING")
+        #expect(h.send("EXEC") == "*-1\r\n")
+    }
+
+    @Test func queuingIsRefusedWhenOutOfMemory() {
+        let h = Harness()
+        h.send("MULTI")
+        h.send("CONFIG", "SET", "maxmemory", "1")  // queued
+        #expect(h.send("EXEC") == "*1\r\n+OK\r\n")
+        h.send("MULTI")
+        // Under noeviction even a read is refused while queuing (queues grow without bound).
+        #expect(h.send("GET", "a") == "-OOM command not allowed when used memory > 'maxmemory'.\r\n")
+        #expect(h.send("EXEC") == "-EXECABORT Transaction discarded because of previous errors.\r\n")
+        // Reaching the limit after queuing: EXEC of reads runs, EXEC with a write that may
+        // grow memory is refused (and discarded) with the reason.
+        let other = h.makeClient()
+        h.send("CONFIG", "SET", "maxmemory", "0")
+        h.send("SET", "x", "value")
+        h.send("MULTI")
+        h.send("GET", "x")
+        h.send("PING")
+        h.send(as: other, "CONFIG", "SET", "maxmemory", "1")
+        #expect(h.send("EXEC") == "*2\r\n$5\r\nvalue\r\n+PONG\r\n")
+        h.send(as: other, "CONFIG", "SET", "maxmemory", "0")
+        h.send("MULTI")
+        h.send("SET", "x", "1")
+        h.send(as: other, "CONFIG", "SET", "maxmemory", "1")
+        #expect(h.send("EXEC") == "-EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.\r\n")
+        #expect(h.send("EXEC") == "-ERR EXEC without MULTI\r\n")
+        h.send(as: other, "CONFIG", "SET", "maxmemory", "0")
+        #expect(h.send("GET", "x") == "$5\r\nvalue\r\n")
+    }
+
     @Test func noOpWritesDoNotTouch() {
         let h = Harness()
         let other = h.makeClient()
