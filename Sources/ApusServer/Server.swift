@@ -16,7 +16,10 @@ public final class Server: ServerControl, @unchecked Sendable {
     public let context: ServerContext
     public let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private var channels: [any Channel] = []
+    /// Accepts connections (hands them to `group`'s loops); apart so CONFIG SET port / bind,
+    /// running on a worker loop, can wait for the old listeners to close.
+    private let acceptorGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private var listeners: Listeners?
     private var cron: Cron?
     let limits: ClientLimits
     private let stopLock = NIOLock()
@@ -112,7 +115,7 @@ public final class Server: ServerControl, @unchecked Sendable {
         let workers = Dictionary(uniqueKeysWithValues: zip(group.makeIterator().map { ObjectIdentifier($0) }, context.workers))
         let server = context
         let limits = self.limits
-        let bootstrap = ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: acceptorGroup, childGroup: group)
             .serverChannelOption(.backlog, value: backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -127,22 +130,35 @@ public final class Server: ServerControl, @unchecked Sendable {
                 }
             }
 
-        var boundPort = port
-        for raw in addresses {
-            let optional = raw.hasPrefix("-")
-            var host = optional ? String(raw.dropFirst()) : raw
-            if host == "*" { host = "0.0.0.0" } else if host == "::*" { host = "::" }
-            do {
-                let channel = try bootstrap.bind(host: host, port: boundPort).wait()
-                if boundPort == 0, let actual = channel.localAddress?.port { boundPort = actual }
-                channels.append(channel)
-            } catch {
-                if optional { continue }
-                throw error
-            }
-        }
+        let listeners = Listeners(bootstrap: bootstrap, backlog: backlog, logger: logger)
+        try listeners.start(port: port, addresses: addresses)
+        self.listeners = listeners
+        let boundPort = listeners.port
         boundPorts = [boundPort]
         context.tcpPort = boundPort
+        // Port 0 at start-up picks a free port (tests); the configuration shows the real one,
+        // so CONFIG GET port and a rolled-back CONFIG SET port agree with the listener.
+        if port == 0 { try? context.config.set([("port", String(boundPort))]) }
+        // CONFIG SET port / bind rebind at once and fail, keeping the old sockets, when the
+        // new ones cannot be bound (Redis's changeListener).
+        context.config.onChange("port") { [weak self] (text: String) throws(ConfigError) in
+            guard let self, let port = Int(text) else { return }
+            do {
+                try listeners.change(port: port)
+            } catch {
+                throw ConfigError("Unable to listen on this port. Check server logs.")
+            }
+            self.context.tcpPort = port
+        }
+        context.config.onChange("bind") { (text: String) throws(ConfigError) in
+            var addresses = text.split(separator: " ").map(String.init)
+            if addresses.isEmpty { addresses = ["*", "-::*"] }
+            do {
+                try listeners.change(addresses: addresses)
+            } catch {
+                throw ConfigError("Failed to bind to specified addresses.")
+            }
+        }
         let cron = Cron(context: context, eventLoop: group.next(), logger: logger)
         cron.start()
         self.cron = cron
@@ -160,6 +176,7 @@ public final class Server: ServerControl, @unchecked Sendable {
     public func waitUntilStopped() {
         try? closedPromise.futureResult.wait()
         try? group.syncShutdownGracefully()
+        try? acceptorGroup.syncShutdownGracefully()
     }
 
     /// Stops accepting, closes clients and listeners. Safe to call more than once, from any thread.
@@ -171,7 +188,7 @@ public final class Server: ServerControl, @unchecked Sendable {
         guard first else { return }
         logger.warning("User requested shutdown...")
         cron?.stop()
-        let closes = channels.map { $0.close() }
+        let closes = listeners?.closeAll() ?? []
         for client in context.clients.all { client.requestClose() }
         EventLoopFuture.andAllComplete(closes, on: group.next()).whenComplete { [closedPromise, logger] _ in
             logger.warning("Redis is now ready to exit, bye bye...")
