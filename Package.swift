@@ -29,6 +29,15 @@ let package = Package(
     targets: [
         // glibc calls Swift's Glibc module does not import (heap statistics for INFO memory).
         .target(name: "CSystemShims"),
+        // Debian's Lua 5.1 with cjson and bit (liblua5.1-0-dev, lua-cjson-dev, lua-bitop-dev).
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.1", providers: [.apt(["liblua5.1-0-dev", "lua-cjson-dev", "lua-bitop-dev"])]),
+        // The Lua side of scripting in C (struct, cmsgpack, sandbox, RESP conversions): Lua
+        // errors longjmp, so every Lua call that may raise stays in C.
+        .target(
+            name: "CLuaLibs",
+            dependencies: ["CLua"],
+            linkerSettings: [.linkedLibrary("lua5.1"), .linkedLibrary("lua5.1-cjson"), .linkedLibrary("lua5.1-bitop")]
+        ),
         // Layer 1: bytes and RESP.
         .target(
             name: "ApusRESP",
@@ -51,11 +60,17 @@ let package = Package(
             dependencies: ["ApusRESP"],
             swiftSettings: swiftSettings
         ),
+        // Lua scripting engine: the interpreter, the script cache's functions, redis.* callbacks.
+        .target(
+            name: "ApusLua",
+            dependencies: ["ApusRESP", "CLua", "CLuaLibs"],
+            swiftSettings: swiftSettings
+        ),
         // Layer 3: command table, dispatcher, command families.
         .target(
             name: "ApusCommands",
             dependencies: [
-                "ApusRESP", "ApusStore", "ApusConfig", "CSystemShims",
+                "ApusRESP", "ApusStore", "ApusConfig", "CSystemShims", "ApusLua",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -90,6 +105,7 @@ let package = Package(
         .testTarget(name: "ApusRESPTests", dependencies: ["ApusRESP"], swiftSettings: swiftSettings),
         .testTarget(name: "ApusStoreTests", dependencies: ["ApusStore"], swiftSettings: swiftSettings),
         .testTarget(name: "ApusConfigTests", dependencies: ["ApusConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "ApusLuaTests", dependencies: ["ApusLua"], swiftSettings: swiftSettings),
         .testTarget(name: "ApusCommandsTests", dependencies: ["ApusCommands"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ApusServerTests",

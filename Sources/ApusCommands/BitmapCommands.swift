@@ -89,6 +89,7 @@ public enum BitmapCommands {
                 guard grew || was != (on == 1) else { return }
                 if on == 1 { value[byte] |= mask } else { value[byte] &= ~mask }
                 c.keyModified(key)
+                c.notify(.string, "setbit", key)
             }
         }
     }
@@ -276,7 +277,10 @@ public enum BitmapCommands {
             guard length > 0 else {
                 // An empty result deletes the destination (Redis's dbDelete: no expiry check).
                 let deleted = destinationShard.delete(destination, hash: destinationHash)
-                if deleted { c.keyModified(destination) }
+                if deleted {
+                    c.keyModified(destination)
+                    c.notify(.generic, "del", destination)
+                }
                 return (0, deleted)
             }
             // Second pass: combine the sources straight into the new entry's value. Like
@@ -293,6 +297,7 @@ public enum BitmapCommands {
             c.touch(result)
             destinationShard.storeBitmap(result, hash: destinationHash, now: c.now)
             c.keyModified(destination)
+            c.notify(.string, "set", destination)
             return (length, true)
         }
         guard let outcome else { return }
@@ -438,7 +443,10 @@ public enum BitmapCommands {
                     if grew || result.changed { changes += 1 }
                 }
             }
-            if changes > 0 { c.keyModified(key, changes: changes) }
+            if changes > 0 {
+                c.keyModified(key, changes: changes)
+                c.notify(.string, "setbit", key)
+            }
         }
     }
 }

@@ -83,6 +83,20 @@ public final class ClientSession: @unchecked Sendable {
     /// CLIENT LIST multi= and multi-mem=, readable from other threads (-1: not in MULTI).
     public var queuedCommands = -1
     public var queuedBytes = 0
+    /// Its Pub/Sub subscriptions and undelivered messages (PubSubRegistry).
+    public let subscriber = Subscriber()
+    /// CLIENT TRACKING mode (settings live in `TrackingRegistry`); own loop only.
+    public var trackingMode = TrackingMode.off
+    /// CLIENT CACHING yes/no given for the next command (Redis's CLIENT_TRACKING_CACHING).
+    public var trackingCaching = false
+    /// The client a script client runs commands for (nil for connections): client-side
+    /// caching remembers reads and NOLOOP judges writes as that client's (Redis's
+    /// server.current_client). Set by the script runner for the duration of a script.
+    public unowned(unsafe) var onBehalfOf: ClientSession?
+    /// CLIENT LIST's view of tracking: redir= (-1 when off) and flag R (the client redirected
+    /// to is gone; set by whichever thread found out).
+    public var trackingRedirect = -1
+    public var trackingBrokenRedirect = false
     /// The keys this client WATCHes (its flag is CLIENT LIST's `d`).
     public let watchState = WatchState()
     /// Whether it is blocked, for other threads (CLIENT LIST flags=b, INFO).

@@ -62,6 +62,7 @@ public struct CommandContext {
     public mutating func keyModified(_ key: UnsafeRawBufferPointer, changes: Int = 1) {
         worker.dirty &+= changes
         if server.watches.isActive { touchWatched(key, in: client.database) }
+        if server.tracking.isActive { server.tracking.invalidate(key, by: client.onBehalfOf ?? client) }
     }
 
     /// A write to `key` in another database than the client's (MOVE, COPY ... DB).
@@ -69,6 +70,7 @@ public struct CommandContext {
     public mutating func keyModified(_ key: UnsafeRawBufferPointer, in database: Database, changes: Int = 1) {
         worker.dirty &+= changes
         if server.watches.isActive { touchWatched(key, in: database) }
+        if server.tracking.isActive { server.tracking.invalidate(key, by: client.onBehalfOf ?? client) }
     }
 
     @usableFromInline
@@ -119,6 +121,7 @@ public struct CommandContext {
             return entry
         }
         worker.keyspaceMisses &+= 1
+        notifyKeyMiss(key)
         return nil
     }
 

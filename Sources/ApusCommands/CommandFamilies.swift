@@ -20,5 +20,8 @@ public enum CommandFamilies {
         SortCommand.register(into: registry)
         MemoryCommands.register(into: registry)
         TransactionCommands.register(into: registry)
+        TrackingCommands.register(into: registry)
+        ScriptingCommands.register(into: registry)
+        PubSubCommands.register(into: registry)
     }
 }

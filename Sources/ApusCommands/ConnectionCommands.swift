@@ -28,6 +28,12 @@ public enum ConnectionCommands {
 
     static func ping(_ c: inout CommandContext) {
         if c.args.count > 2 { return c.wrongArity("ping") }
+        // Redis answers a RESP2 subscriber with a pushed-message shaped array.
+        if c.client.inRESP2SubscribedMode {
+            c.reply.arrayHeader(2)
+            c.reply.bulk("pong")
+            return c.args.count == 2 ? c.reply.bulk(c.args[1]) : c.reply.bulk("")
+        }
         if c.args.count == 2 { c.reply.bulk(c.args[1]) } else { c.reply.simpleString("PONG") }
     }
 
@@ -50,6 +56,8 @@ public enum ConnectionCommands {
     static func reset(_ c: inout CommandContext) {
         let client = c.client
         TransactionCommands.discardTransaction(client, server: c.server)
+        c.server.tracking.disable(client)
+        PubSubCommands.reset(client, server: c.server)
         client.select(0, in: c.server.keyspace)
         client.resp = .resp2
         client.user = "default"
@@ -139,6 +147,7 @@ public enum ConnectionCommands {
         if let nameIndex { c.client.name = c.args[nameIndex].isEmpty ? nil : Bytes(c.args[nameIndex]) }
         if let version {
             c.client.resp = version
+            c.server.pubsub.protocolChanged(c.client.subscriber, to: version)
             c.reply.version = version
         }
         c.reply.mapHeader(7)
@@ -409,8 +418,12 @@ public enum ConnectionCommands {
     /// `client` is the one asking.
     static func describe(_ client: ClientSession, now: Int64, running: (argumentBytes: Int, replyBytes: Int)?) -> String {
         var flags = ""
+        if client.subscriber.isSubscribedMode { flags += "P" }
         if client.queuedCommands >= 0 { flags += "x" }
         if client.isBlocked { flags += "b" }
+        if client.trackingMode != .off { flags += "t" }
+        if client.trackingBrokenRedirect { flags += "R" }
+        if client.trackingMode == .broadcast { flags += "B" }
         if client.watchState.dirty.load(ordering: .relaxed) { flags += "d" }
         if client.closeAfterReply { flags += "c" }
         if client.closeASAP { flags += "A" }
@@ -430,7 +443,7 @@ public enum ConnectionCommands {
             memory.replyBufferBytes = running.replyBytes
         }
         let events = memory.pendingWrites > 0 ? "rw" : "r"
-        return "id=\(client.id) addr=\(client.remoteAddress) laddr=\(client.localAddress) fd=\(client.fd) name=\(name) age=\(age) idle=\(idle) flags=\(flags) db=\(client.db) sub=0 psub=0 ssub=0 multi=\(client.queuedCommands) qbuf=\(memory.queryBufferBytes) qbuf-free=\(memory.queryBufferFree) argv-mem=\(memory.argumentBytes) multi-mem=\(client.queuedBytes) rbs=\(memory.replyBufferSize) rbp=\(memory.replyBufferPeak) obl=\(memory.replyBufferBytes) oll=\(memory.pendingWrites) omem=\(memory.outputMemory) tot-mem=\(total) events=\(events) cmd=\(client.lastCommandName) user=\(client.user) redir=-1 resp=\(client.resp.rawValue) lib-name=\(client.libName) lib-ver=\(client.libVersion)"
+        return "id=\(client.id) addr=\(client.remoteAddress) laddr=\(client.localAddress) fd=\(client.fd) name=\(name) age=\(age) idle=\(idle) flags=\(flags) db=\(client.db) sub=\(client.subscriber.channelCount) psub=\(client.subscriber.patternCount) ssub=\(client.subscriber.shardCount) multi=\(client.queuedCommands) qbuf=\(memory.queryBufferBytes) qbuf-free=\(memory.queryBufferFree) argv-mem=\(memory.argumentBytes) multi-mem=\(client.queuedBytes) rbs=\(memory.replyBufferSize) rbp=\(memory.replyBufferPeak) obl=\(memory.replyBufferBytes) oll=\(memory.pendingWrites) omem=\(memory.outputMemory) tot-mem=\(total) events=\(events) cmd=\(client.lastCommandName) user=\(client.user) redir=\(client.trackingRedirect) resp=\(client.resp.rawValue) lib-name=\(client.libName) lib-ver=\(client.libVersion)"
     }
 }
 

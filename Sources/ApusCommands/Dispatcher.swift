@@ -60,6 +60,25 @@ public enum Dispatcher {
         if server.blocking.hasReadyKeys && !context.reprocessingBlocked && !ExclusiveSection.isActive {
             server.blocking.serveReadyKeys(server: server, worker: worker)
         }
+        // Keys changed under BCAST tracking prefixes go out once the command is complete.
+        if server.tracking.broadcastPending.load(ordering: .relaxed) && !ExclusiveSection.isActive {
+            server.tracking.broadcastPendingKeys()
+        }
+    }
+
+    /// Client-side caching after a command: remember the keys a tracking client read, and
+    /// forget CLIENT CACHING's one-command override (kept through MULTI and by CLIENT itself).
+    @usableFromInline
+    static func afterTrackedCommand(_ command: Command, _ context: inout CommandContext) {
+        let client = context.client
+        // A read-only script command itself remembers nothing: the reads it makes do.
+        if client.trackingMode == .keys && command.flags.contains(.readonly) && !TrackingCommands.isScriptCall(command) {
+            TrackingCommands.rememberKeys(command, &context)
+        }
+        if client.onBehalfOf == nil && client.trackingCaching && client.queuedCommands < 0
+            && (command.parent ?? command).spec.name != "client" {
+            client.trackingCaching = false
+        }
     }
 
     /// The checks that need the command, then the call (or, after MULTI, the queuing).
@@ -94,6 +113,17 @@ public enum Dispatcher {
            let refusal = memoryRefusal(command, client: client, server: server, worker: worker, now: context.now) {
             return refuse(command, refusal, client: client, server: server, worker: worker, reply: &context.reply)
         }
+        // A script running past busy-reply-threshold: only allow-busy commands (SCRIPT KILL, ...).
+        if ScriptingCommands.busyScripts.load(ordering: .relaxed) != 0, !flags.contains(.allowBusy),
+           let refusal = ScriptingCommands.busyRefusal(server: server) {
+            return refuse(command, refusal, client: client, server: server, worker: worker, reply: &context.reply)
+        }
+        // A RESP2 client in Pub/Sub mode reads pushed messages: only the subscribe family,
+        // PING, QUIT and RESET may run (Redis's processCommand).
+        if client.inRESP2SubscribedMode && !PubSubCommands.allowedWhileSubscribed(command) {
+            return refuse(command, "ERR Can't execute '\(command.spec.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                          client: client, server: server, worker: worker, reply: &context.reply)
+        }
         if inTransaction && command.transactionRole == .queued {
             return queue(ref, client: client, context: &context)
         }
@@ -124,6 +154,7 @@ public enum Dispatcher {
         let errorsBefore = context.reply.errorCount
         let replyStart = context.reply.buffer.writerIndex
         handler(&context)
+        if client.trackingMode != .off || client.trackingCaching { afterTrackedCommand(command, &context) }
         let end = monotonicNanos()
         context.clockNanos = end
         let micros = Int((end &- start) / 1000)

@@ -306,8 +306,8 @@ public final class Evictor: @unchecked Sendable {
         db.withShard(for: key) { shard, hash in
             shard.evict(key, hash: hash, volatileOnly: !s.policy.allKeys, lazily: s.lazy)
         }
-        // WATCH hears of it from the shard (`KeyEventSink.keyEvicting`).
-        // TODO(notify): "evicted" keyspace event, DEL propagation (issue 5, replication).
+        // WATCH and the "evicted" keyspace event hear of it from the shard (`KeyEventSink.keyEvicting`).
+        // TODO(replication): DEL propagation.
     }
 
     /// allkeys-random / volatile-random: a random eligible key of the next database in turn.

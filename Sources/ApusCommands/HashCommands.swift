@@ -38,6 +38,7 @@ public enum HashCommands {
         case .missing:
             let object = HashObject()
             shard.insertCollection(key, object, type: .hash, hash: hash)
+            c.notify(.new, "new", key)
             return object
         }
     }
@@ -79,6 +80,7 @@ public enum HashCommands {
             }
             // Redis counts every pair as a change, updates and no-op rewrites included.
             c.keyModified(key, changes: (c.args.count - 2) / 2)
+            c.notify(.hash, "hset", key)
             return created
         }
         guard let created else { return c.wrongType() }
@@ -94,6 +96,7 @@ public enum HashCommands {
             tryConversion(object, c.args, from: 2, limits: limits)
             object.set(c.args[2], c.args[3], limits: limits)
             c.keyModified(key)
+            c.notify(.hash, "hset", key)
             return true
         }
         guard let set else { return c.wrongType() }
@@ -165,15 +168,21 @@ public enum HashCommands {
             case .missing: return 0
             case .found(let object):
                 var deleted = 0
+                var emptied = false
                 for i in 2 ..< c.args.count where object.remove(c.args[i]) {
                     deleted += 1
                     if object.count == 0 {
                         // Redis stops at the emptied hash: later fields are not counted.
                         shard.delete(key, hash: hash)
+                        emptied = true
                         break
                     }
                 }
-                if deleted > 0 { c.keyModified(key, changes: deleted) }
+                if deleted > 0 {
+                    c.keyModified(key, changes: deleted)
+                    c.notify(.hash, "hdel", key)
+                    if emptied { c.notify(.generic, "del", key) }
+                }
                 return deleted
             }
         }
@@ -203,6 +212,7 @@ public enum HashCommands {
             do throws(HashOpError) {
                 let value = try object.incrementInteger(c.args[2], by: increment, limits: limits)
                 c.keyModified(key)
+                c.notify(.hash, "hincrby", key)
                 return .value(value)
             } catch {
                 return .failed(error)
@@ -231,6 +241,7 @@ public enum HashCommands {
             do throws(HashOpError) {
                 try object.incrementFloat(c.args[2], by: increment, limits: limits) { c.reply.bulk($0) }
                 c.keyModified(key)
+                c.notify(.hash, "hincrbyfloat", key)
                 return true
             } catch {
                 reply(&c, error)

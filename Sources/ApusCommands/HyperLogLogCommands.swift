@@ -44,7 +44,10 @@ public enum HyperLogLogCommands {
             do throws(HyperLogLogError) {
                 let updated = try shard.hyperLogLogAdd(key, hash: hash, elements: elements, existing: existing,
                                                        sparseMaxBytes: maxBytes)
-                if updated > 0 { c.keyModified(key, changes: updated) }
+                if updated > 0 {
+                    c.keyModified(key, changes: updated)
+                    c.notify(.string, "pfadd", key)
+                }
                 c.reply.integer(updated > 0 ? 1 : 0)
             } catch {
                 reply(&c, error)
@@ -129,6 +132,7 @@ public enum HyperLogLogCommands {
                     return reply(&c, error)
                 }
                 c.keyModified(key)
+                c.notify(.string, "pfadd", key)
                 c.reply.ok()
             }
         }

@@ -69,6 +69,7 @@ public enum KeyCommands {
             if shard.deleteKey(key, hash: hash, now: now, lazily: lazily) {
                 deleted += 1
                 c.keyModified(key)
+                c.notify(.generic, "del", key)
             }
         }
         c.reply.integer(deleted)
@@ -185,7 +186,8 @@ public enum KeyCommands {
         case .missing, .unchanged:
             c.reply.integer(0)
         case .updated, .deleted:
-            // TODO(notify): "expire" / "del" keyspace events; propagate as PEXPIREAT / DEL.
+            // TODO(replication): propagate as PEXPIREAT / DEL.
+            c.notify(.generic, outcome == .updated ? "expire" : "del", key)
             c.reply.integer(1)
         }
     }
@@ -209,6 +211,7 @@ public enum KeyCommands {
             if removed { c.keyModified(key) }
             return removed
         }
+        if removed { c.notify(.generic, "persist", key) }
         c.reply.integer(removed ? 1 : 0)
     }
 
@@ -328,7 +331,9 @@ public enum KeyCommands {
         case .targetExists:
             c.reply.integer(0)
         case .renamed:
-            // TODO(notify): "rename_from" / "rename_to" events. Redis counts one change.
+            // Redis counts one change.
+            c.notify(.generic, "rename_from", source)
+            c.notify(.generic, "rename_to", target)
             if replacing { c.reply.ok() } else { c.reply.integer(1) }
         }
     }
@@ -361,7 +366,8 @@ public enum KeyCommands {
         case .missing, .targetExists:
             c.reply.integer(0)
         case .moved:
-            // TODO(notify): "move_from" / "move_to" events.
+            c.notify(.generic, "move_from", key)
+            c.notify(.generic, "move_to", key, database: target.index)
             c.reply.integer(1)
         }
     }
@@ -400,7 +406,7 @@ public enum KeyCommands {
         case .unsupportedType:
             c.reply.error("ERR unknown type object")
         case .copied:
-            // TODO(notify): "copy_to" event.
+            c.notify(.generic, "copy_to", newKey, database: target.index)
             c.reply.integer(1)
         }
     }

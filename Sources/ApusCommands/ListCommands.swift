@@ -52,10 +52,12 @@ public enum ListCommands {
                 if onlyIfExists { return c.reply.integer(0) }
                 object = ListObject()
                 shard.insertCollection(key, object, type: .list, hash: hash)
+                c.notify(.new, "new", key)
             }
             object.push(c.args, from: 2, to: end, limits: server.collectionLimits)
             c.reply.integer(object.count)
             c.keyModified(key, changes: c.args.count - 2)
+            c.notify(.list, end == .head ? "lpush" : "rpush", key)
         }
     }
 
@@ -81,6 +83,7 @@ public enum ListCommands {
                 return c.reply.integer(-1)
             }
             c.keyModified(key)
+            c.notify(.list, "linsert", key)
             c.reply.integer(length)
         }
     }
@@ -122,6 +125,7 @@ public enum ListCommands {
                 return c.reply.error("ERR index out of range")
             }
             c.keyModified(key)
+            c.notify(.list, "lset", key)
             c.reply.ok()
         }
     }
@@ -165,7 +169,11 @@ public enum ListCommands {
             guard entry.type == .list else { return c.wrongType() }
             let object = list(entry)
             let removed = object.trim(start: start, stop: stop, limits: server.collectionLimits)
-            if object.count == 0 { shard.delete(key, hash: hash) }
+            c.notify(.list, "ltrim", key)
+            if object.count == 0 {
+                shard.delete(key, hash: hash)
+                c.notify(.generic, "del", key)
+            }
             // Redis signals the key even when nothing was trimmed.
             c.keyModified(key, changes: removed)
             c.reply.ok()
@@ -243,7 +251,11 @@ public enum ListCommands {
             guard entry.type == .list else { return c.wrongType() }
             let object = list(entry)
             let removed = object.remove(c.args[3], count: count, limits: server.collectionLimits)
-            if object.count == 0 { shard.delete(key, hash: hash) }
+            if removed > 0 { c.notify(.list, "lrem", key) }
+            if object.count == 0 {
+                shard.delete(key, hash: hash)
+                c.notify(.generic, "del", key)
+            }
             if removed > 0 { c.keyModified(key, changes: removed) }
             c.reply.integer(removed)
         }
@@ -313,7 +325,11 @@ public enum ListCommands {
         }
         let server = c.server
         object.pop(from: end, count: n, limits: server.collectionLimits) { c.reply.bulk($0) }
-        if object.count == 0 { shard.delete(key, hash: hash) }
+        c.notify(.list, end == .head ? "lpop" : "rpop", key)
+        if object.count == 0 {
+            shard.delete(key, hash: hash)
+            c.notify(.generic, "del", key)
+        }
         c.keyModified(key, changes: n)
     }
 
@@ -443,10 +459,17 @@ public enum ListCommands {
         let destination = destinationEntry.map(list) ?? ListObject()
         let server = c.server
         source.move(from: from, to: destination, at: to, limits: server.collectionLimits) { c.reply.bulk($0) }
+        // Redis's order: the push on the destination, then the pop, then the emptied source.
         if destinationEntry == nil {
             destinationShard.insertCollection(destinationKey, destination, type: .list, hash: destinationHash)
+            c.notify(.new, "new", destinationKey)
         }
-        if source.count == 0 { sourceShard.delete(sourceKey, hash: sourceHash) }
+        c.notify(.list, to == .head ? "lpush" : "rpush", destinationKey)
+        c.notify(.list, from == .head ? "lpop" : "rpop", sourceKey)
+        if source.count == 0 {
+            sourceShard.delete(sourceKey, hash: sourceHash)
+            c.notify(.generic, "del", sourceKey)
+        }
         c.keyModified(destinationKey, changes: 0)
         c.keyModified(sourceKey, changes: 1)
         return true

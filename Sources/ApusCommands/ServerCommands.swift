@@ -45,6 +45,7 @@ public enum ServerCommands {
     static func flushall(_ c: inout CommandContext) {
         guard let lazily = parseFlushMode(&c) else { return }
         var removed = 0
+        c.server.tracking.invalidateAll()
         for db in c.server.keyspace.databases {
             removed += db.keyCount
             c.server.watches.touchBeforeFlush(db)
@@ -58,6 +59,7 @@ public enum ServerCommands {
         guard let lazily = parseFlushMode(&c) else { return }
         let removed = c.db.keyCount
         c.server.watches.touchBeforeFlush(c.db)
+        c.server.tracking.invalidateAll()
         c.db.removeAll(lazily: lazily)
         c.addDirty(removed)
         c.reply.ok()

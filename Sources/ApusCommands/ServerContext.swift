@@ -34,8 +34,14 @@ public final class ServerContext: @unchecked Sendable {
     public let clients = ClientRegistry()
     /// Clients blocked on keys (BLPOP, BZPOPMIN, ...).
     public let blocking = BlockingRegistry()
+    /// Pub/Sub channels, patterns and shard channels with their subscribers.
+    public let pubsub = PubSubRegistry()
+    /// Keyspace notifications (`notify-keyspace-events`), published through `pubsub`.
+    public let notifier = KeyspaceNotifier()
     /// WATCHed keys and the clients watching them.
     public let watches = WatchRegistry()
+    /// Client-side caching: who cached which keys (CLIENT TRACKING).
+    public let tracking: TrackingRegistry
     /// Hears about keys the store expires on its own (WATCH; notifications hook in here).
     let keyEvents: StoreKeyEvents
     public let slowlog = SlowLog()
@@ -98,8 +104,10 @@ public final class ServerContext: @unchecked Sendable {
         eviction = Evictor(databases: databases)
         commands = CommandRegistry(specs: specs)
         keyspace.installReadySignal(blocking)
-        keyEvents = StoreKeyEvents(watches: watches)
+        tracking = TrackingRegistry(clients: clients)
+        keyEvents = StoreKeyEvents(watches: watches, tracking: tracking)
         keyspace.installKeyEventSink(keyEvents)
+        keyEvents.notifications = (notifier, pubsub)
         var id = ""
         let hex: [Character] = Array("0123456789abcdef")
         for _ in 0..<40 { id.append(hex[Int.random(in: 0..<16)]) }
@@ -148,6 +156,7 @@ public final class ServerContext: @unchecked Sendable {
         slowlogThresholdMicros.store(s.slowlogThresholdMicros, ordering: .relaxed)
         latencyTracking.store(config.string("latency-tracking") == "yes", ordering: .relaxed)
         slowlog.trim(to: s.slowlogMaxLength)
+        notifier.refresh(config)
         eviction.refresh(config, keyspace: keyspace)
     }
 }

@@ -77,10 +77,14 @@ public enum SetCommands {
             case .missing:
                 set = SetObject.create(firstMember: c.args[2], sizeHint: hint, limits: limits)
                 shard.insertCollection(key, set, type: .set, hash: hash)
+                c.notify(.new, "new", key)
             }
             var added = 0
             for i in 2 ..< c.args.count where set.add(c.args[i], limits: limits) { added += 1 }
-            if added > 0 { c.keyModified(key, changes: added) }
+            if added > 0 {
+                c.keyModified(key, changes: added)
+                c.notify(.set, "sadd", key)
+            }
             return added
         }
         guard let added else { return c.wrongType() }
@@ -96,14 +100,20 @@ public enum SetCommands {
             case .missing: return 0
             case .found(let set):
                 var removed = 0
+                var deleted = false
                 for i in 2 ..< c.args.count where set.remove(c.args[i]) {
                     removed += 1
                     if set.count == 0 {
                         shard.delete(key, hash: hash)
+                        deleted = true
                         break
                     }
                 }
-                if removed > 0 { c.keyModified(key, changes: removed) }
+                if removed > 0 {
+                    c.keyModified(key, changes: removed)
+                    c.notify(.set, "srem", key)
+                    if deleted { c.notify(.generic, "del", key) }
+                }
                 return removed
             }
         }
@@ -136,15 +146,23 @@ public enum SetCommands {
             }
             if destinationSet === sourceSet { return .unchanged(sourceSet.contains(member) ? 1 : 0) }
             if !sourceSet.remove(member) { return .unchanged(0) }
-            if sourceSet.count == 0 { sourceShard.delete(source, hash: hashes[0]) }
+            c.notify(.set, "srem", source)
+            if sourceSet.count == 0 {
+                sourceShard.delete(source, hash: hashes[0])
+                c.notify(.generic, "del", source)
+            }
             if destinationSet == nil {
                 let created = SetObject.create(firstMember: member, sizeHint: 1, limits: limits)
                 destinationShard.insertCollection(destination, created, type: .set, hash: hashes[1])
                 destinationSet = created
+                c.notify(.new, "new", destination)
             }
             let added = destinationSet!.add(member, limits: limits)
             c.keyModified(source)
-            if added { c.keyModified(destination) }
+            if added {
+                c.keyModified(destination)
+                c.notify(.set, "sadd", destination)
+            }
             return .moved(toDestination: added)
         }
         switch outcome {
@@ -213,7 +231,11 @@ public enum SetCommands {
             case .found(let set):
                 var rng = FastRandomGenerator()
                 set.popRandom(using: &rng) { SetCommands.reply($0, into: &c.reply) }
-                if set.count == 0 { shard.delete(key, hash: hash) }
+                c.notify(.set, "spop", key)
+                if set.count == 0 {
+                    shard.delete(key, hash: hash)
+                    c.notify(.generic, "del", key)
+                }
                 c.keyModified(key)
             }
         }
@@ -250,12 +272,15 @@ public enum SetCommands {
                 replySet(set.encoding == .listpack ? SetObject.union([set], limits: limits) : set, into: &c.reply)
                 shard.delete(key, hash: hash)
                 c.keyModified(key, changes: size)
+                c.notify(.set, "spop", key)
+                c.notify(.generic, "del", key)
                 return size
             }
             c.reply.setHeader(count)
             var rng = FastRandomGenerator()
             set.popRandom(count: count, limits: limits, using: &rng) { SetCommands.reply($0, into: &c.reply) }
             c.keyModified(key, changes: count)
+            c.notify(.set, "spop", key)
             return count
         }
     }
@@ -393,8 +418,16 @@ public enum SetCommands {
         if result.count > 0 {
             shard.insertCollection(key, result, type: .set, hash: hash)
             c.keyModified(key)
+            if !existed { c.notify(.new, "new", key) }
+            // The command's own name: SINTERSTORE, SUNIONSTORE or SDIFFSTORE.
+            switch c.args[0].count > 1 ? c.args[0][1] | 0x20 : 0 {
+            case UInt8(ascii: "i"): c.notify(.set, "sinterstore", key)
+            case UInt8(ascii: "u"): c.notify(.set, "sunionstore", key)
+            default: c.notify(.set, "sdiffstore", key)
+            }
         } else if existed {
             c.keyModified(key)
+            c.notify(.generic, "del", key)
         }
         c.reply.integer(result.count)
     }

@@ -188,10 +188,13 @@ public enum SortCommand {
                 shard.replace(existing, with: entry, hash: destinationHash)
             } else {
                 shard.insertCollection(destination, list, type: .list, hash: destinationHash)
+                c.notify(.new, "new", destination)
             }
             c.keyModified(destination, changes: outputLength)
+            c.notify(.list, "sortstore", destination)
         } else if shard.delete(destination, hash: destinationHash) {
             c.keyModified(destination)
+            c.notify(.generic, "del", destination)
         }
         c.reply.integer(outputLength)
     }

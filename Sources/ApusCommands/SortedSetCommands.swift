@@ -69,6 +69,7 @@ public enum SortedSetCommands {
         guard let object, object.count > 0 else {
             guard existing != nil else { return false }
             shard.delete(key, hash: hash)
+            c.notify(.generic, "del", key)
             return true
         }
         if let existing {
@@ -76,8 +77,23 @@ public enum SortedSetCommands {
             shard.replace(existing, with: entry, hash: hash)
         } else {
             shard.insertCollection(key, object, type: .zset, hash: hash)
+            c.notify(.new, "new", key)
         }
+        if c.server.notifier.flags.load(ordering: .relaxed) != 0 { notifyStored(&c, key) }
         return true
+    }
+
+    /// The event of the STORE command running (Redis names GEORADIUS[BYMEMBER] ... STORE
+    /// "georadiusstore").
+    static func notifyStored(_ c: inout CommandContext, _ key: UnsafeRawBufferPointer) {
+        switch c.client.lastCommand?.spec.fullName ?? "" {
+        case "zunionstore": c.notify(.zset, "zunionstore", key)
+        case "zinterstore": c.notify(.zset, "zinterstore", key)
+        case "zdiffstore": c.notify(.zset, "zdiffstore", key)
+        case "zrangestore": c.notify(.zset, "zrangestore", key)
+        case "geosearchstore": c.notify(.zset, "geosearchstore", key)
+        default: c.notify(.zset, "georadiusstore", key)
+        }
     }
 
     /// Parses argument `i` as a C `long` for options Redis reads with getRangeLongFromObjectOrReply
@@ -172,6 +188,7 @@ public enum SortedSetCommands {
                 if options.contains(.xx) { return .done(added: 0, updated: 0, processed: 0, score: 0) }
                 zset = ZSetObject.create(sizeHint: pairs, valueLengthHint: c.args[firstMember].count, limits: limits)
                 shard.insertCollection(key, zset, type: .zset, hash: hash)
+                c.notify(.new, "new", key)
             }
             var added = 0, updated = 0, processed = 0
             var last = 0.0
@@ -191,11 +208,17 @@ public enum SortedSetCommands {
                 case .skipped:
                     break
                 case .notANumber:
-                    if added + updated > 0 { c.keyModified(key, changes: added + updated) }
+                    if added + updated > 0 {
+                        c.keyModified(key, changes: added + updated)
+                        c.notify(.zset, isIncr ? "zincr" : "zadd", key)
+                    }
                     return .notANumber(changes: added + updated)
                 }
             }
-            if added + updated > 0 { c.keyModified(key, changes: added + updated) }
+            if added + updated > 0 {
+                c.keyModified(key, changes: added + updated)
+                c.notify(.zset, isIncr ? "zincr" : "zadd", key)
+            }
             return .done(added: added, updated: updated, processed: processed, score: last)
         }
         switch outcome {
@@ -222,14 +245,20 @@ public enum SortedSetCommands {
             case .missing: return 0
             case .found(let zset):
                 var removed = 0
+                var emptied = false
                 for i in 2..<c.args.count {
                     if zset.remove(c.args[i]) { removed += 1 }
                     if zset.count == 0 {
                         shard.delete(key, hash: hash)
+                        emptied = true
                         break
                     }
                 }
-                if removed > 0 { c.keyModified(key, changes: removed) }
+                if removed > 0 {
+                    c.keyModified(key, changes: removed)
+                    c.notify(.zset, "zrem", key)
+                    if emptied { c.notify(.generic, "del", key) }
+                }
                 return removed
             }
         }
@@ -348,8 +377,16 @@ public enum SortedSetCommands {
             c.reply.bulk(member)
             c.reply.double(score)
         }
-        if zset.count == 0 { shard.delete(key, hash: hash) }
-        if n > 0 { c.keyModified(key, changes: n) }
+        if n > 0 {
+            c.notify(.zset, max ? "zpopmax" : "zpopmin", key)
+            if zset.count == 0 {
+                shard.delete(key, hash: hash)
+                c.notify(.generic, "del", key)
+            }
+            c.keyModified(key, changes: n)
+        } else if zset.count == 0 {
+            shard.delete(key, hash: hash)
+        }
         return n
     }
 

@@ -296,8 +296,18 @@ extension SortedSetCommands {
                 case .lex(let spec):
                     removed = zset.removeRange(spec)
                 }
-                if zset.count == 0 { shard.delete(key, hash: hash) }
-                if removed > 0 { c.keyModified(key, changes: removed) }
+                if removed > 0 {
+                    c.keyModified(key, changes: removed)
+                    switch range {
+                    case .rank: c.notify(.zset, "zremrangebyrank", key)
+                    case .score: c.notify(.zset, "zremrangebyscore", key)
+                    case .lex: c.notify(.zset, "zremrangebylex", key)
+                    }
+                }
+                if zset.count == 0 {
+                    shard.delete(key, hash: hash)
+                    if removed > 0 { c.notify(.generic, "del", key) }
+                }
                 return removed
             }
         }

@@ -158,6 +158,7 @@ public enum StringCommands {
             c.reply.bulk(entry.value)
             shard.delete(key, hash: hash)
             c.keyModified(key)
+            c.notify(.generic, "del", key)
         }
     }
 
@@ -181,13 +182,17 @@ public enum StringCommands {
                 // sends the DEL).
                 if options.contains(.exat) || options.contains(.pxat), expireAt <= c.now, shard.expiryEnabled {
                     shard.delete(key, hash: hash)
+                    c.keyModified(key)
+                    c.notify(.generic, "del", key)
                 } else {
                     shard.setExpire(entry, hash: hash, expireAt: expireAt)
+                    c.keyModified(key)
+                    c.notify(.generic, "expire", key)
                 }
-                c.keyModified(key)
             } else if options.contains(.persist) && entry.hasExpire {
                 shard.setExpire(entry, hash: hash, expireAt: nil)
                 c.keyModified(key)
+                c.notify(.generic, "persist", key)
             }
         }
     }
@@ -331,6 +336,9 @@ public enum StringCommands {
             shard.putString(key, hash: hash, value: value, encoding: stringEncoding(for: value), expireAt: expireAt,
                             keepTTL: options.contains(.keepTTL), existing: existing)
             c.keyModified(key)
+            if existing == nil { c.notify(.new, "new", key) }
+            c.notify(.string, "set", key)
+            if expireAt != nil { c.notify(.generic, "expire", key) }
             if !options.contains(.get) {
                 switch replies {
                 case .okOrNull: c.reply.ok()
@@ -369,6 +377,8 @@ public enum StringCommands {
                 shard.putString(key, hash: hash, value: value, encoding: stringEncoding(for: value), expireAt: nil,
                                 keepTTL: false, existing: existing)
                 c.keyModified(key)
+                if existing == nil { c.notify(.new, "new", key) }
+                c.notify(.string, "set", key)
             }
             if onlyIfNoneExist { c.reply.integer(1) } else { c.reply.ok() }
         }
@@ -403,6 +413,8 @@ public enum StringCommands {
             do throws(StringOpError) {
                 let value = try shard.incrementInteger(key, hash: hash, by: increment, existing: existing)
                 c.keyModified(key)
+                if existing == nil { c.notify(.new, "new", key) }
+                c.notify(.string, "incrby", key)
                 c.reply.integer(value)
             } catch {
                 reply(&c, error)
@@ -422,6 +434,8 @@ public enum StringCommands {
             do throws(StringOpError) {
                 let entry = try shard.incrementFloat(key, hash: hash, by: increment, existing: existing)
                 c.keyModified(key)
+                if existing == nil { c.notify(.new, "new", key) }
+                c.notify(.string, "incrbyfloat", key)
                 c.reply.bulk(entry.value)
             } catch {
                 reply(&c, error)
@@ -445,6 +459,8 @@ public enum StringCommands {
             do throws(StringOpError) {
                 let length = try shard.appendString(key, hash: hash, suffix: suffix, limit: limit, existing: existing)
                 c.keyModified(key)
+                if existing == nil { c.notify(.new, "new", key) }
+                c.notify(.string, "append", key)
                 c.reply.integer(length)
             } catch {
                 reply(&c, error)
@@ -467,7 +483,11 @@ public enum StringCommands {
             do throws(StringOpError) {
                 let length = try shard.setRange(key, hash: hash, offset: offset, bytes: bytes, limit: limit,
                                                 existing: existing)
-                if !bytes.isEmpty { c.keyModified(key) }
+                if !bytes.isEmpty {
+                    c.keyModified(key)
+                    if existing == nil { c.notify(.new, "new", key) }
+                    c.notify(.string, "setrange", key)
+                }
                 c.reply.integer(length)
             } catch {
                 reply(&c, error)

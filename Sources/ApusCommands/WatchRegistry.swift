@@ -187,18 +187,33 @@ public final class WatchRegistry: @unchecked Sendable {
     }
 }
 
-/// The server's `KeyEventSink`: keys the store expires or evicts touch WATCH (Redis's
-/// deleteExpiredKeyAndPropagate and performEvictions signal the key as modified).
+/// The server's `KeyEventSink`: keys the store expires or evicts touch WATCH and invalidate
+/// cached copies (Redis's deleteExpiredKeyAndPropagate and performEvictions signal the key
+/// as modified).
 final class StoreKeyEvents: KeyEventSink, @unchecked Sendable {
     let watches: WatchRegistry
+    let tracking: TrackingRegistry
 
-    init(watches: WatchRegistry) { self.watches = watches }
+    init(watches: WatchRegistry, tracking: TrackingRegistry) {
+        self.watches = watches
+        self.tracking = tracking
+    }
+
+    /// Keyspace notifications of expiry and eviction (set once at start-up).
+    var notifications: (notifier: KeyspaceNotifier, pubsub: PubSubRegistry)?
 
     func keyExpiring(database: Int, key: UnsafeRawBufferPointer) {
-        if watches.isActive { watches.touch(database: database, key: key) { false } }
+        removed(database: database, key: key)
+        if let (notifier, pubsub) = notifications { notifier.notify(.expired, "expired", key, database: database, pubsub: pubsub) }
     }
 
     func keyEvicting(database: Int, key: UnsafeRawBufferPointer) {
+        removed(database: database, key: key)
+        if let (notifier, pubsub) = notifications { notifier.notify(.evicted, "evicted", key, database: database, pubsub: pubsub) }
+    }
+
+    private func removed(database: Int, key: UnsafeRawBufferPointer) {
         if watches.isActive { watches.touch(database: database, key: key) { false } }
+        if tracking.isActive { tracking.invalidate(key, by: nil) }
     }
 }

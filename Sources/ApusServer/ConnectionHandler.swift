@@ -102,6 +102,10 @@ final class ConnectionHandler: ChannelInboundHandler {
                 handler.unblocked(reply: reply, context: context)
             }
         }
+        session.subscriber.attach(mailbox: server.pubsub.mailbox(index: worker.index, loop: loop)) { messages in
+            let (handler, context) = loopBound.value
+            handler.deliverPushed(&messages, context: context)
+        }
         client = session
         server.clients.add(session)
         updateMemory(session)
@@ -125,6 +129,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             client.blockedOn = nil
             client.transaction = nil
             server.watches.unwatchAll(client.watchState)
+            server.tracking.disable(client)
+            server.pubsub.unsubscribeAll(client.subscriber)
             server.clients.remove(client)
             server.clientMemory.release(client)
         }
@@ -331,6 +337,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             pending = nil
             process(&input, client: client, context: context)
         }
+        finishBurst(client: client, context: context)
+    }
+
+    /// Pub/Sub messages published to this client (drained from its inbox on this loop):
+    /// written out like a burst's replies, under the output buffer limits.
+    func deliverPushed(_ messages: inout ByteBuffer, context: ChannelHandlerContext) {
+        guard !closing, let client else { return }
+        output.writeBuffer(&messages)
         finishBurst(client: client, context: context)
     }
 

@@ -41,6 +41,9 @@ final class Cron: @unchecked Sendable {
         if context.settings.activeExpireEnabled {
             context.expireCycle.run(keyspace: context.keyspace, now: now, budgetMicros: 25_000 * 10 / hz)
         }
+        // Keys the cron expired or evicted under BCAST tracking prefixes (commands send
+        // their own when they complete).
+        if context.tracking.broadcastPending.load(ordering: .relaxed) { context.tracking.broadcastPendingKeys() }
         let nanos = monotonicNanos()
         var commands = 0, input = 0, output = 0
         for worker in context.workers {
