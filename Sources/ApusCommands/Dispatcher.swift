@@ -114,8 +114,8 @@ public enum Dispatcher {
             return refuse(command, refusal, client: client, server: server, worker: worker, reply: &context.reply)
         }
         // A script running past busy-reply-threshold: only allow-busy commands (SCRIPT KILL, ...).
-        if ScriptingCommands.busyScripts.load(ordering: .relaxed) != 0, !flags.contains(.allowBusy),
-           let refusal = ScriptingCommands.busyRefusal(server: server) {
+        if ScriptingCommands.busyScripts.load(ordering: .relaxed) != 0 || worker.servingWhileBusy,
+           !flags.contains(.allowBusy), let refusal = ScriptingCommands.busyRefusal(server: server, worker: worker) {
             return refuse(command, refusal, client: client, server: server, worker: worker, reply: &context.reply)
         }
         // A RESP2 client in Pub/Sub mode reads pushed messages: only the subscribe family,

@@ -131,11 +131,29 @@ enum ScriptingCommands {
 
     /// The -BUSY refusal for a command arriving while one of `server`'s scripts is past its
     /// threshold, or nil (no busy script here, or the caller is the script itself).
+    /// A thread serving its other connections while held by a busy script refuses even when
+    /// the script ended meanwhile (it runs nothing nested inside the command it is holding).
     @usableFromInline
-    static func busyRefusal(server: ServerContext) -> String? {
+    static func busyRefusal(server: ServerContext, worker: Worker) -> String? {
+        if worker.servingWhileBusy { return busyMessage }
         if ExclusiveSection.isActive { return nil }
         guard ScriptingState.existing(server)?.isTimedOut == true else { return nil }
-        return "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+        return busyMessage
+    }
+
+    static let busyMessage = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+}
+
+extension ServerContext {
+    /// Whether one of this server's scripts runs past busy-reply-threshold (other clients
+    /// get -BUSY).
+    public var scriptIsBusy: Bool {
+        ScriptingCommands.busyScripts.load(ordering: .relaxed) != 0 && ScriptingState.existing(self)?.isTimedOut == true
+    }
+
+    /// Shutdown: stops a running script even after it wrote (Redis exits from inside it).
+    public func abortRunningScript() {
+        ScriptingState.existing(self)?.forceKill()
     }
 }
 
@@ -321,6 +339,12 @@ final class ScriptingState: @unchecked Sendable {
         return .killed
     }
 
+    /// SHUTDOWN NOSAVE: stops the running script even after it wrote.
+    func forceKill() {
+        guard running.load(ordering: .relaxed) else { return }
+        killRequested.store(true, ordering: .relaxed)
+    }
+
     func scriptClient(for caller: ClientSession, server: ServerContext) -> ClientSession {
         if let client = scriptClients[caller.worker.index] { return client }
         let client = ClientSession(id: server.clients.makeID(), remoteAddress: "", localAddress: "", worker: caller.worker,
@@ -483,6 +507,9 @@ final class ScriptRun: LuaScriptHost {
             guard thresholdMillis > 0 && elapsedMillis >= thresholdMillis else { return false }
             state.enterTimedOut()
         }
+        // Past the threshold this thread serves its other connections between slices of the
+        // script (Redis's processEventsWhileBlocked): -BUSY, or SCRIPT KILL and the like.
+        ExclusiveSection.serveWhileHeld()
         return state.killWasRequested
     }
 

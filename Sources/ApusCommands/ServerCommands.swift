@@ -123,6 +123,12 @@ public enum ServerCommands {
         // Without SAVE/NOSAVE Redis saves when save points are configured; Apus has no RDB writer
         // yet, so that implicit save is skipped (logged by the server), an explicit SAVE fails.
         guard let control = c.server.control else { return c.reply.error("ERR Errors trying to SHUTDOWN. Check logs.") }
+        // During a busy script only SHUTDOWN NOSAVE goes through, and it stops the script
+        // even if it wrote (nothing of it is saved: the process ends).
+        if c.server.scriptIsBusy {
+            guard save == false else { return c.reply.error(ScriptingCommands.busyMessage) }
+            ScriptingState.existing(c.server)?.forceKill()
+        }
         if let message = control.shutdown(save: save, now: now, force: force) {
             c.reply.error(message)
         } else {

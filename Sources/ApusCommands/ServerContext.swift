@@ -96,9 +96,11 @@ public final class ServerContext: @unchecked Sendable {
         set { settingsLock.withLockVoid { _settings = newValue } }
     }
 
-    public init(config: ConfigRegistry, specs: [CommandSpec], threads: Int) {
+    /// `reserveLoops`: event loops beyond `threads` that take connections only while every
+    /// other loop is held by a busy script (they get workers, but do not size the keyspace).
+    public init(config: ConfigRegistry, specs: [CommandSpec], threads: Int, reserveLoops: Int = 0) {
         self.config = config
-        clientMemory = ClientMemoryTotals(loops: threads)
+        clientMemory = ClientMemoryTotals(loops: threads + reserveLoops)
         let databases = max(1, config.int("databases"))
         keyspace = Keyspace(databaseCount: databases, shardsPerDatabase: Keyspace.shardCount(forThreads: threads))
         eviction = Evictor(databases: databases)
@@ -112,7 +114,7 @@ public final class ServerContext: @unchecked Sendable {
         let hex: [Character] = Array("0123456789abcdef")
         for _ in 0..<40 { id.append(hex[Int.random(in: 0..<16)]) }
         runID = id
-        workers = (0..<max(1, threads)).map { Worker(index: $0, commandCount: 0) }
+        workers = (0..<max(1, threads + reserveLoops)).map { Worker(index: $0, commandCount: 0) }
     }
 
     /// Creates the per-thread statistics once every family has registered (the command count is final).

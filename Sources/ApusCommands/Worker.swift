@@ -19,6 +19,9 @@ public final class Worker: @unchecked Sendable {
     public var netInputBytes = 0
     public var netOutputBytes = 0
     public var totalErrorReplies = 0
+    /// Set while this thread, held by a busy script, serves its other connections: every
+    /// command but the allow-busy ones gets -BUSY then, even if the script ends meanwhile.
+    public var servingWhileBusy = false
     /// Changes since the last save (INFO persistence rdb_changes_since_last_save).
     public var dirty = 0
     /// Lookups that found / did not find their key (INFO keyspace_hits/misses).

@@ -4,6 +4,10 @@ import ApusRESP
 import ApusStore
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One per connection: parses every complete command in the read buffer, runs each inline on
 /// this event loop, appends the replies to one output buffer and flushes once per read burst.
 /// Only `ByteBuffer` crosses the pipeline.
@@ -54,10 +58,26 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// The largest reply burst since the reply buffer was last replaced (rbp).
     private var replyPeak = 0
 
-    init(server: ServerContext, worker: Worker, limits: ClientLimits, allocator: ByteBufferAllocator) {
+    /// The connection's socket (accepted by `Acceptor`), read directly while a busy script
+    /// holds the loop's thread, and this loop's `BusyService` (slot: its index there).
+    let fd: Int32
+    private let busyService: BusyService?
+    var serviceSlot = -1
+    /// This connection's pipeline context while it is open (used outside NIO's callbacks
+    /// only by `serveWhileBusy`, on the loop's thread).
+    private var channelContext: ChannelHandlerContext?
+    /// Set while this connection's commands run: it is not served again from inside them.
+    private var inProcess = false
+    /// The peer closed its side while the loop was held; NIO sees that itself afterwards.
+    private var peerClosedWhileBusy = false
+
+    init(server: ServerContext, worker: Worker, limits: ClientLimits, allocator: ByteBufferAllocator,
+         fd: Int32 = -1, busyService: BusyService? = nil) {
         self.server = server
         self.worker = worker
         self.limits = limits
+        self.fd = fd
+        self.busyService = busyService
         let maxBulk = server.config.int("proto-max-bulk-len")
         // Entries store value lengths in 32 bits: a proto-max-bulk-len above 4 GB is capped
         // here so an oversized bulk gets Redis's protocol error instead of a corrupt entry.
@@ -106,9 +126,14 @@ final class ConnectionHandler: ChannelInboundHandler {
             let (handler, context) = loopBound.value
             handler.deliverPushed(&messages, context: context)
         }
+        session.fd = Int(fd)
         client = session
         server.clients.add(session)
         updateMemory(session)
+        if fd >= 0, let busyService {
+            channelContext = context
+            busyService.add(self)
+        }
         context.fireChannelActive()
     }
 
@@ -139,6 +164,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         softLimitTimer?.cancel()
         softLimitTimer = nil
         client = nil
+        busyService?.remove(self)
+        channelContext = nil
         if admitted {
             admitted = false
             limits.release()
@@ -163,6 +190,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Runs every complete command in `input` (stopping early if one blocks the client) and
     /// keeps the incomplete rest.
     private func process(_ input: inout ByteBuffer, client: ClientSession, context: ChannelHandlerContext) {
+        inProcess = true
+        defer { inProcess = false }
         var run = CommandContext(reply: ReplyWriter(buffer: output, version: client.resp),
                                      args: CommandArguments(UnsafeBufferPointer(start: nil, count: 0)),
                                      client: client, server: server, now: 0)
@@ -222,6 +251,45 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         client.memory.queryBufferBytes = pending?.readableBytes ?? 0
         if let waiter = client.blockedOn, blockTimeout == nil { startBlocking(waiter, context: context) }
+    }
+
+    // MARK: While a busy script holds the loop
+
+    /// Whether `serveWhileBusy` may run now: open, idle (its own commands are not on the
+    /// stack), not blocked (a blocked client's commands wait, as in Redis).
+    var canServeWhileBusy: Bool {
+        !closing && !inProcess && !peerClosedWhileBusy && channelContext != nil && client?.blockedOn == nil
+    }
+
+    /// Reads what the socket holds and runs it as a read burst would. Called by this loop's
+    /// `BusyService` on the loop's thread while NIO cannot run (a busy script holds it): the
+    /// dispatcher answers -BUSY to all but the allow-busy commands, and the replies are
+    /// written at once.
+    func serveWhileBusy() {
+        guard canServeWhileBusy, let client, let context = channelContext else { return }
+        var input = pending ?? context.channel.allocator.buffer(capacity: 4096)
+        pending = nil
+        var received = 0
+        while received < 1 << 20 {
+            var result = 0
+            input.writeWithUnsafeMutableBytes(minimumWritableBytes: 4096) { space in
+                result = recv(fd, space.baseAddress, space.count, Int32(MSG_DONTWAIT))
+                return max(result, 0)
+            }
+            if result > 0 {
+                received &+= result
+                continue
+            }
+            if result == 0 { peerClosedWhileBusy = true }
+            break
+        }
+        worker.netInputBytes &+= received
+        if input.readableBytes > 0 {
+            process(&input, client: client, context: context)
+        } else {
+            pending = nil
+        }
+        finishBurst(client: client, context: context)
     }
 
     private func keepPending(_ input: ByteBuffer, context: ChannelHandlerContext) {

@@ -16,9 +16,11 @@ public final class Server: ServerControl, @unchecked Sendable {
     public let context: ServerContext
     public let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    /// Accepts connections (hands them to `group`'s loops); apart so CONFIG SET port / bind,
-    /// running on a worker loop, can wait for the old listeners to close.
-    private let acceptorGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// The event loops, in the order of `context.workers`, and each one's busy-script service.
+    private let loops: [any EventLoop]
+    private let busyServices: [BusyService]
+    /// The loop the next connection goes to (the accept thread's round robin).
+    private var nextLoop = 0
     private var listeners: Listeners?
     private var cron: Cron?
     let limits: ClientLimits
@@ -32,12 +34,17 @@ public final class Server: ServerControl, @unchecked Sendable {
     public init(config: ConfigRegistry, logger: Logger) {
         let threads = Server.threadCount(config)
         self.logger = logger
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        self.context = ServerContext(config: config, specs: CommandTable.specs, threads: threads)
+        // One loop more than configured: it takes new connections only while a busy script
+        // holds every other loop, so SCRIPT KILL can always get through (`handOff`).
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads + 1)
+        let context = ServerContext(config: config, specs: CommandTable.specs, threads: threads, reserveLoops: 1)
+        self.context = context
         self.closedPromise = group.next().makePromise()
         self.limits = ClientLimits(server: context, logger: logger)
         CommandFamilies.registerAll(into: context.commands)
-        context.makeWorkers(count: threads)
+        context.makeWorkers(count: threads + 1)
+        self.loops = group.makeIterator().map { $0 }
+        self.busyServices = context.workers.map { BusyService(server: context, worker: $0) }
         context.refreshSettings()
         context.recordStartupMemory()
         context.control = self
@@ -112,25 +119,16 @@ public final class Server: ServerControl, @unchecked Sendable {
         let backlog = Int32(clamping: context.config.int("tcp-backlog"))
         var addresses = context.config.string("bind").split(separator: " ").map(String.init)
         if addresses.isEmpty { addresses = ["*", "-::*"] }
-        let workers = Dictionary(uniqueKeysWithValues: zip(group.makeIterator().map { ObjectIdentifier($0) }, context.workers))
-        let server = context
-        let limits = self.limits
-        let bootstrap = ServerBootstrap(group: acceptorGroup, childGroup: group)
-            .serverChannelOption(.backlog, value: backlog)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 4)
-            .childChannelInitializer { channel in
-                let worker = workers[ObjectIdentifier(channel.eventLoop)] ?? server.workers[0]
-                return channel.eventLoop.makeCompletedFuture {
-                    limits.applyKeepAlive(to: channel)
-                    try channel.pipeline.syncOperations.addHandler(
-                        ConnectionHandler(server: server, worker: worker, limits: limits, allocator: channel.allocator))
-                }
+        for (loop, service) in zip(loops, busyServices) {
+            try loop.submit { BusyService.install(service) }.wait()
+        }
+        let listeners = Listeners(backlog: backlog, logger: logger) { [weak self] fd in
+            guard let self else {
+                close(fd)
+                return
             }
-
-        let listeners = Listeners(bootstrap: bootstrap, backlog: backlog, logger: logger)
+            self.handOff(fd)
+        }
         try listeners.start(port: port, addresses: addresses)
         self.listeners = listeners
         let boundPort = listeners.port
@@ -172,11 +170,41 @@ public final class Server: ServerControl, @unchecked Sendable {
         logger.notice("Ready to accept connections tcp", metadata: ["port": "\(boundPort)"])
     }
 
+    /// Gives an accepted connection to an event loop (round robin, passing over loops a busy
+    /// script holds: a connection there would wait until the script ends; the reserve loop
+    /// when all are). Runs on the accept thread.
+    private func handOff(_ fd: Int32) {
+        let regular = loops.count - 1
+        var index = regular  // the reserve loop, when every regular one is held
+        for step in 0..<regular where !busyServices[(nextLoop + step) % regular].isHeld {
+            index = (nextLoop + step) % regular
+            break
+        }
+        nextLoop = index == regular ? nextLoop : index + 1
+        let loop = loops[index]
+        let service = busyServices[index]
+        let server = context
+        let limits = self.limits
+        ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.maxMessagesPerRead, value: 4)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    limits.applyKeepAlive(to: channel)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ConnectionHandler(server: server, worker: service.worker, limits: limits,
+                                          allocator: channel.allocator, fd: fd, busyService: service))
+                }
+            }
+            .withConnectedSocket(fd)
+            .whenFailure { [logger] error in logger.warning("Could not serve an accepted connection: \(error)") }
+    }
+
     /// Blocks until the server has shut down.
     public func waitUntilStopped() {
         try? closedPromise.futureResult.wait()
+        for loop in loops { _ = try? loop.submit { BusyService.uninstall() }.wait() }
         try? group.syncShutdownGracefully()
-        try? acceptorGroup.syncShutdownGracefully()
     }
 
     /// Stops accepting, closes clients and listeners. Safe to call more than once, from any thread.
@@ -188,9 +216,10 @@ public final class Server: ServerControl, @unchecked Sendable {
         guard first else { return }
         logger.warning("User requested shutdown...")
         cron?.stop()
-        let closes = listeners?.closeAll() ?? []
+        context.abortRunningScript()
+        listeners?.closeAll()
         for client in context.clients.all { client.requestClose() }
-        EventLoopFuture.andAllComplete(closes, on: group.next()).whenComplete { [closedPromise, logger] _ in
+        group.next().execute { [closedPromise, logger] in
             logger.warning("Redis is now ready to exit, bye bye...")
             closedPromise.succeed(())
         }

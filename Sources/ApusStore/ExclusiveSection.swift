@@ -47,7 +47,7 @@ public enum ExclusiveSection {
     /// from EXEC) is part of the outer one.
     public static func run<R>(_ body: () throws -> R) rethrows -> R {
         if isActive { return try body() }
-        pthread_mutex_lock(mutex)
+        apus_mutex_lock_waiting(mutex)
         apus_set_section(1)
         defer {
             apus_set_section(0)
@@ -82,6 +82,10 @@ public enum ExclusiveSection {
         held.append(lock)
         return true
     }
+
+    /// Runs this thread's wait hook: an event-loop thread held by a busy script serves its
+    /// other connections (see `apus_set_wait_hook`).
+    public static func serveWhileHeld() { apus_run_wait_hook() }
 
     /// Shard locks the running section holds (tests).
     public static var heldCount: Int { held.count }

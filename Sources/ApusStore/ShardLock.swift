@@ -35,7 +35,9 @@ public final class ShardLock: @unchecked Sendable {
     @inlinable
     public func lock() {
         if _slowPath(apus_in_section() != 0) { return ExclusiveSection.acquire(self) }
-        pthread_mutex_lock(mutex)
+        // Contended: wait so that an event-loop thread keeps serving while a busy script
+        // holds the lock (`apus_mutex_lock_waiting`).
+        if _slowPath(pthread_mutex_trylock(mutex) != 0) { apus_mutex_lock_waiting(mutex) }
     }
 
     /// Inside an exclusive section this does nothing: the section releases its locks at its end.

@@ -10,9 +10,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 __thread int apus_section_depth __attribute__((tls_model("initial-exec"))) = 0;
+
+static __thread apus_wait_hook_fn wait_hook = NULL;
+static __thread void *wait_hook_context = NULL;
+
+void apus_set_wait_hook(apus_wait_hook_fn hook, void *context) {
+    wait_hook = hook;
+    wait_hook_context = context;
+}
+
+void apus_run_wait_hook(void) {
+    if (wait_hook != NULL) wait_hook(wait_hook_context);
+}
+
+void apus_mutex_lock_waiting(pthread_mutex_t *mutex) {
+    if (wait_hook == NULL) {
+        pthread_mutex_lock(mutex);
+        return;
+    }
+    for (;;) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_nsec += 10 * 1000 * 1000;
+        if (deadline.tv_nsec >= 1000 * 1000 * 1000) {
+            deadline.tv_sec += 1;
+            deadline.tv_nsec -= 1000 * 1000 * 1000;
+        }
+        int status = pthread_mutex_timedlock(mutex, &deadline);
+        if (status == 0) return;
+        if (status != ETIMEDOUT) {
+            pthread_mutex_lock(mutex);
+            return;
+        }
+        wait_hook(wait_hook_context);
+    }
+}
 
 // MARK: - used_memory: counting malloc wrappers
 //

@@ -1,6 +1,7 @@
 #ifndef APUS_C_SYSTEM_SHIMS_H
 #define APUS_C_SYSTEM_SHIMS_H
 #include <stddef.h>
+#include <pthread.h>
 
 /// Bytes currently allocated through malloc and friends (INFO used_memory), like Redis's
 /// zmalloc_used_memory: every allocation adds its usable size plus the allocator's chunk
@@ -65,6 +66,17 @@ int apus_heap_trim(void);
 extern __thread int apus_section_depth __attribute__((tls_model("initial-exec")));
 static inline int apus_in_section(void) { return apus_section_depth; }
 static inline void apus_set_section(int depth) { apus_section_depth = depth; }
+
+/// What an event-loop thread does while it is held by a busy script (its own, or one whose
+/// locks it waits for): serve its other connections, as Redis's processEventsWhileBlocked.
+/// Set once per event-loop thread; other threads have none.
+typedef void (*apus_wait_hook_fn)(void *context);
+void apus_set_wait_hook(apus_wait_hook_fn hook, void *context);
+/// Runs this thread's wait hook, if it has one.
+void apus_run_wait_hook(void);
+/// Locks `mutex`; on a thread with a wait hook, waits in 10 ms slices and runs the hook
+/// between them, so a thread waiting for a busy script's locks keeps serving.
+void apus_mutex_lock_waiting(pthread_mutex_t *mutex);
 
 /// Usable bytes of a malloc'd block (malloc_usable_size), so strings can grow in place.
 size_t apus_usable_size(void *pointer);
