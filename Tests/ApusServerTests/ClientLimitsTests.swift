@@ -297,6 +297,9 @@ struct ClientLimitsTests {
 @Suite("dir changes the working directory")
 struct WorkingDirectoryTests {
     @Test func dirAtStartupAndOnConfigSet() throws {
+        // No other server may start (and chdir) while this test reads the working directory.
+        pthread_rwlock_wrlock(workingDirectoryLock)
+        defer { pthread_rwlock_unlock(workingDirectoryLock) }
         let original = FileManager.default.currentDirectoryPath
         defer { _ = chdir(original) }
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("apus-dir-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -306,7 +309,7 @@ struct WorkingDirectoryTests {
         let firstPath = try #require(realpath(first.path, nil).map { p in defer { free(p) }; return String(cString: p) })
         let secondPath = try #require(realpath(second.path, nil).map { p in defer { free(p) }; return String(cString: p) })
 
-        try withServer(["--dir", first.path, "--enable-protected-configs", "yes"]) { port in
+        try withServer(["--dir", first.path, "--enable-protected-configs", "yes"], ownsDirectory: true) { port in
             #expect(Server.currentDirectory() == firstPath)
             let client = try RawClient(port: port)
             #expect(client.reply("CONFIG", "SET", "dir", second.path) == "+OK\r\n")

@@ -67,11 +67,22 @@ final class RawClient {
     }
 }
 
-/// Starts a server on an ephemeral loopback port for one test.
-func withServer(_ extra: [String] = [], _ body: (Int) throws -> Void) throws {
+/// Servers chdir to `dir` when they start, and the working directory is the process's: a test
+/// that checks it holds this lock for writing, server start-ups take it for reading.
+nonisolated(unsafe) let workingDirectoryLock: UnsafeMutablePointer<pthread_rwlock_t> = {
+    let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+    pthread_rwlock_init(lock, nil)
+    return lock
+}()
+
+/// Starts a server on an ephemeral loopback port for one test (`ownsDirectory`: the caller
+/// already holds `workingDirectoryLock`).
+func withServer(_ extra: [String] = [], ownsDirectory: Bool = false, _ body: (Int) throws -> Void) throws {
     let config = ConfigRegistry()
     try config.applyArguments(["--port", "0", "--bind", "127.0.0.1", "--save", ""] + extra)
+    if !ownsDirectory { pthread_rwlock_rdlock(workingDirectoryLock) }
     let server = Server(config: config, logger: Logger(label: "test"))
+    if !ownsDirectory { pthread_rwlock_unlock(workingDirectoryLock) }
     try server.start()
     defer {
         server.stop()
