@@ -22,6 +22,7 @@ public enum CommandFamilies {
         TransactionCommands.register(into: registry)
         TrackingCommands.register(into: registry)
         ScriptingCommands.register(into: registry)
+        FunctionCommands.register(into: registry)
         PubSubCommands.register(into: registry)
     }
 }

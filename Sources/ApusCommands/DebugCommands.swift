@@ -24,6 +24,12 @@ public enum DebugCommands {
             c.server.settings = settings
             return c.reply.ok()
         }
+        if c.args.isToken(1, "set-disable-deny-scripts") && n == 3 {
+            var settings = c.server.settings
+            settings.scriptsMayCallDeniedCommands = atoi(c.string(2)) != 0
+            c.server.settings = settings
+            return c.reply.ok()
+        }
         if c.args.isToken(1, "object") && n == 3 { return object(&c) }
         if c.args.isToken(1, "populate") && n >= 3 && n <= 5 { return populate(&c) }
         if c.args.isToken(1, "digest") && n == 2 { return digest(&c) }

@@ -92,6 +92,10 @@ enum ScriptingCommands {
     /// Never enters the section: it must reach a script that holds it.
     static func scriptKill(_ c: inout CommandContext) {
         let scripting = ScriptingState.of(c.server)
+        // A busy function is FUNCTION KILL's (Redis's scriptKill checks writes first).
+        if scripting.isTimedOut && !scripting.hasWritten && FunctionsState.isRunningFunction(c.server) {
+            return c.reply.error(functionBusyMessage)
+        }
         switch scripting.requestKill() {
         case .notBusy: c.reply.error("NOTBUSY No scripts in execution right now.")
         case .unkillable:
@@ -135,13 +139,15 @@ enum ScriptingCommands {
     /// the script ended meanwhile (it runs nothing nested inside the command it is holding).
     @usableFromInline
     static func busyRefusal(server: ServerContext, worker: Worker) -> String? {
-        if worker.servingWhileBusy { return busyMessage }
+        if worker.servingWhileBusy { return FunctionsState.isRunningFunction(server) ? functionBusyMessage : busyMessage }
         if ExclusiveSection.isActive { return nil }
         guard ScriptingState.existing(server)?.isTimedOut == true else { return nil }
-        return busyMessage
+        return FunctionsState.isRunningFunction(server) ? functionBusyMessage : busyMessage
     }
 
     static let busyMessage = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    /// The same for a function (Redis's slowscripterr).
+    static let functionBusyMessage = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 }
 
 extension ServerContext {
@@ -267,13 +273,14 @@ final class ScriptingState: @unchecked Sendable {
     /// One script client per event loop (Redis's lua_client; commands' statistics go to the
     /// caller's thread).
     private var scriptClients: [Int: ClientSession] = [:]
-    private var scratch = ByteBuffer()
+    var scratch = ByteBuffer()
 
     // The running script, read by other threads (SCRIPT KILL, the dispatcher's BUSY check).
-    private let running = Atomic<Bool>(false)
-    private let timedOut = Atomic<Bool>(false)
-    private let killRequested = Atomic<Bool>(false)
-    private let wroteData = Atomic<Bool>(false)
+    // Internal: FCALL (FunctionCommands.swift) runs functions with the same bookkeeping.
+    let running = Atomic<Bool>(false)
+    let timedOut = Atomic<Bool>(false)
+    let killRequested = Atomic<Bool>(false)
+    let wroteData = Atomic<Bool>(false)
 
     init(server: ServerContext) {
         guard let engine = LuaEngine() else { fatalError("cannot create the Lua interpreter") }
@@ -471,7 +478,7 @@ final class ScriptRun: LuaScriptHost {
             return true
         }
         let flags = command.flags
-        if flags.contains(.noscript) {
+        if flags.contains(.noscript) && !server.settings.scriptsMayCallDeniedCommands {
             reply.append("This Redis command is not allowed from script")
             return true
         }

@@ -22,6 +22,8 @@ public struct HotSettings: Sendable {
     public var enableProtectedConfigs = false
     /// DEBUG SET-ACTIVE-EXPIRE 0 turns the active expire cycle off (Redis's tests use it).
     public var activeExpireEnabled = true
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS 1 lets scripts call no-script commands (Redis's tests).
+    public var scriptsMayCallDeniedCommands = false
 
     public init() {}
 }
@@ -131,6 +133,7 @@ public final class ServerContext: @unchecked Sendable {
     public func refreshSettings() {
         var s = HotSettings()
         s.activeExpireEnabled = settings.activeExpireEnabled
+        s.scriptsMayCallDeniedCommands = settings.scriptsMayCallDeniedCommands
         let pass = config.string("requirepass")
         s.requirePass = pass.isEmpty ? nil : Bytes(pass)
         s.slowlogThresholdMicros = config.int("slowlog-log-slower-than")

@@ -137,17 +137,17 @@ public final class LuaEngine: @unchecked Sendable {
     }
 }
 
-private nonisolated(unsafe) let empty: UnsafePointer<CChar> = {
+nonisolated(unsafe) let empty: UnsafePointer<CChar> = {
     let p = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
     p.initialize(to: 0)
     return UnsafePointer(p)
 }()
 
-private func engine(_ context: UnsafeMutableRawPointer?) -> LuaEngine {
+func engine(_ context: UnsafeMutableRawPointer?) -> LuaEngine {
     Unmanaged<LuaEngine>.fromOpaque(context!).takeUnretainedValue()
 }
 
-private let engineCall: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<UnsafePointer<CChar>?>?,
+let engineCall: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<UnsafePointer<CChar>?>?,
                                         UnsafePointer<Int>?, Int32, UnsafeMutablePointer<apus_buf>?) -> Int32 = {
     context, argc, argv, lengths, resp, reply in
     let e = engine(context)
@@ -163,11 +163,11 @@ private let engineCall: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafeP
     }
 }
 
-private let engineInterrupt: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { context in
+let engineInterrupt: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { context in
     engine(context).host?.shouldKill() == true ? 1 : 0
 }
 
-private let engineLog: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, Int) -> Void = {
+let engineLog: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, Int) -> Void = {
     context, level, message, length in
     engine(context).host?.log(level: Int(level), message: UnsafeRawBufferPointer(start: message, count: length))
 }

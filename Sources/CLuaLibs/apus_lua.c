@@ -1319,3 +1319,49 @@ static void sha1_hex(const unsigned char *data, size_t len, char out[41]) {
     }
     out[40] = 0;
 }
+
+// MARK: For the functions engine (apus_functions.c, through apus_lua_internal.h)
+
+lua_State *apus_lua_state(apus_lua_vm *vm) { return vm->L; }
+
+void apus_lua_push_error(lua_State *L, const char *message) { push_error_cstr(L, message); }
+
+void apus_lua_make_readonly(lua_State *L) { make_readonly(L); }
+
+void apus_lua_set_error_metatable(lua_State *L) {
+    lua_newtable(L);
+    lua_pushcfunction(L, nonexistent_global);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+}
+
+void apus_lua_reply(lua_State *L, int caller_resp, apus_buf *out) { lua_to_resp(L, caller_resp, vm_of(L)->resp, out); }
+
+void apus_lua_error_reply(lua_State *L, const char *funcname, apus_buf *out) { error_reply_from(L, funcname, out); }
+
+int apus_lua_run_protected(apus_lua_vm *vm, const apus_lua_host *host, int hook_count, lua_CFunction body, void *ud,
+                           apus_buf *out) {
+    lua_State *L = vm->L;
+    vm->resp = 2;
+    vm->host = host;
+    if (hook_count > 0) lua_sethook(L, kill_hook, LUA_MASKCOUNT, hook_count);
+    size_t start = out->len;
+    int failed = 0;
+    if (lua_cpcall(L, body, ud) != 0) {
+        out->len = start;
+        const char *msg = lua_tostring(L, -1);
+        char tmp[256];
+        int len = snprintf(tmp, sizeof tmp, "ERR %s", msg ? msg : "execution failure");
+        buf_line(out, '-', tmp, (size_t)len < sizeof tmp ? (size_t)len : sizeof tmp - 1);
+        lua_pop(L, 1);
+        failed = 1;
+    }
+    if (hook_count > 0) lua_sethook(L, NULL, 0, 0);
+    static int runs = 0;
+    if (++runs == 50) {
+        lua_gc(L, LUA_GCSTEP, 50);
+        runs = 0;
+    }
+    vm->host = NULL;
+    return failed;
+}
