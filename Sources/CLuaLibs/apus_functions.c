@@ -251,8 +251,9 @@ static int setup_protected(lua_State *L) {
     // The globals proxy's metatable and the real globals behind it.
     if (!lua_getmetatable(L, LUA_GLOBALSINDEX)) return luaL_error(L, "globals are not sandboxed");
     int meta = lua_gettop(L);
-    lua_getfield(L, meta, "__index");
+    apus_lua_push_readonly_target(L, LUA_GLOBALSINDEX);
     int real = lua_gettop(L);
+    if (!lua_istable(L, real) || lua_rawequal(L, real, LUA_GLOBALSINDEX)) return luaL_error(L, "globals are not sandboxed");
     lua_pushvalue(L, real);
     lua_setfield(L, LUA_REGISTRYINDEX, REAL_GLOBALS_KEY);
     // While functions run, globals resolve through a readonly view of the real table, so

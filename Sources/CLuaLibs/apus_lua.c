@@ -816,8 +816,9 @@ static int nonexistent_global(lua_State *L) {
 
 /// The table a readonly proxy stands for (the proxy itself otherwise), pushed.
 static void push_real(lua_State *L, int index) {
-    if (is_readonly(L, index) && lua_getmetatable(L, index)) {
-        lua_pushstring(L, "__index");
+    if (lua_istable(L, index)) {
+        lua_getfield(L, LUA_REGISTRYINDEX, READONLY_KEY);
+        lua_pushvalue(L, index < 0 && index > LUA_REGISTRYINDEX ? index - 1 : index);
         lua_rawget(L, -2);
         lua_remove(L, -2);
         if (lua_istable(L, -1)) return;
@@ -826,11 +827,84 @@ static void push_real(lua_State *L, int index) {
     lua_pushvalue(L, index);
 }
 
+/// A readonly proxy's __index: looks the key up in the real table (its upvalue), so that
+/// no table reachable from the script — `getmetatable(proxy).__index` included — is the
+/// writable real one.
+static int readonly_index(lua_State *L) {
+    lua_settop(L, 2);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    if (!lua_isnil(L, -1) || !lua_getmetatable(L, lua_upvalueindex(1))) return 1;
+    lua_getfield(L, -1, "__index");
+    // A missing global: the error names the script's line, as when the VM calls it directly.
+    if (lua_tocfunction(L, -1) == nonexistent_global) {
+        const char *name = lua_tostring(L, 2);
+        return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", name ? name : "?");
+    }
+    lua_settop(L, 2);
+    lua_gettable(L, lua_upvalueindex(1));
+    return 1;
+}
+
+/// loadstring / load refuse precompiled chunks, as Redis's Lua does: bytecode is not
+/// verified by Lua 5.1 and can break out of the sandbox. Like a compile error, the refusal
+/// is (nil, message).
+static int load_text_chunk(lua_State *L, const char *chunk, size_t length, const char *name) {
+    if (length > 0 && chunk[0] == LUA_SIGNATURE[0]) {
+        lua_pushnil(L);
+        lua_pushstring(L, "binary chunks are not allowed");
+        return 2;
+    }
+    if (luaL_loadbuffer(L, chunk, length, name) == 0) return 1;
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    return 2;
+}
+
+static int sandbox_loadstring(lua_State *L) {
+    size_t length;
+    const char *chunk = luaL_checklstring(L, 1, &length);
+    const char *name = luaL_optstring(L, 2, chunk);
+    return load_text_chunk(L, chunk, length, name);
+}
+
+static int sandbox_load(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    const char *name = luaL_optstring(L, 2, "=(load)");
+    lua_settop(L, 2);
+    luaL_Buffer buffer;
+    luaL_buffinit(L, &buffer);
+    for (;;) {
+        lua_pushvalue(L, 1);
+        lua_call(L, 0, 1);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            break;
+        }
+        if (!lua_isstring(L, -1)) return luaL_error(L, "reader function must return a string");
+        size_t piece;
+        lua_tolstring(L, -1, &piece);
+        if (piece == 0) {
+            lua_pop(L, 1);
+            break;
+        }
+        luaL_addvalue(&buffer);
+    }
+    luaL_pushresult(&buffer);
+    size_t length;
+    const char *chunk = lua_tolstring(L, -1, &length);
+    return load_text_chunk(L, chunk, length, name);
+}
+
 static int sandbox_rawset(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
-    if (is_readonly(L, 1)) return readonly_error(L);
+    // Redis's rawset refuses without naming a line.
+    if (is_readonly(L, 1)) {
+        lua_pushstring(L, "Attempt to modify a readonly table");
+        return lua_error(L);
+    }
     lua_settop(L, 3);
     lua_rawset(L, 1);
     return 1;
@@ -865,36 +939,56 @@ static int sandbox_pairs(lua_State *L) {
     return 3;
 }
 
-/// Replaces the table at the top of the stack by a readonly proxy for it (whose metatable
-/// hides itself behind another readonly proxy, so `getmetatable(t).__index = ...` fails too).
+/// Replaces the table at the top of the stack by a readonly proxy for it. The proxy's
+/// metatable reaches the real table only through a closure's upvalue, and getmetatable()
+/// shows a readonly copy of it whose own metatable is hidden, so neither `t.x = 1`,
+/// `rawset(t, ...)`, nor `getmetatable(t).__index.x = 1` can modify the real table. The
+/// registry's READONLY_KEY table maps each proxy to the table it stands for (weak keys).
 static void make_readonly(lua_State *L) {
     int real = lua_gettop(L);
     lua_getfield(L, LUA_REGISTRYINDEX, READONLY_KEY);
     int set = lua_gettop(L);
 
     lua_newtable(L);                       // the proxy
+    int proxy = lua_gettop(L);
     lua_newtable(L);                       // its metatable
+    int meta = lua_gettop(L);
     lua_pushvalue(L, real);
-    lua_setfield(L, -2, "__index");
+    lua_pushcclosure(L, readonly_index, 1);
+    lua_setfield(L, meta, "__index");
     lua_pushcfunction(L, readonly_error);
-    lua_setfield(L, -2, "__newindex");
-    // What getmetatable() shows: a readonly stand-in for the metatable.
-    lua_newtable(L);
-    lua_newtable(L);
-    lua_pushvalue(L, -3);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, readonly_error);
-    lua_setfield(L, -2, "__newindex");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, set);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);
+    lua_setfield(L, meta, "__newindex");
 
-    lua_pushvalue(L, -1);
-    lua_pushboolean(L, 1);
+    // What getmetatable() shows: a readonly proxy of a copy of the metatable.
+    lua_newtable(L);
+    int shown = lua_gettop(L);
+    lua_getfield(L, meta, "__index");
+    lua_setfield(L, shown, "__index");
+    lua_pushcfunction(L, readonly_error);
+    lua_setfield(L, shown, "__newindex");
+    lua_newtable(L);                       // the copy's proxy
+    int shownProxy = lua_gettop(L);
+    lua_newtable(L);
+    lua_pushvalue(L, shown);
+    lua_pushcclosure(L, readonly_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_error);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, shownProxy);
+    lua_pushvalue(L, shownProxy);
+    lua_pushvalue(L, shown);
     lua_rawset(L, set);
+    lua_pushvalue(L, shownProxy);
+    lua_setfield(L, meta, "__metatable");
+
+    lua_pushvalue(L, meta);
+    lua_setmetatable(L, proxy);
+    lua_pushvalue(L, proxy);
+    lua_pushvalue(L, real);
+    lua_rawset(L, set);
+    lua_pushvalue(L, proxy);
     lua_replace(L, real);
     lua_settop(L, real);
 }
@@ -966,6 +1060,10 @@ static int setup(lua_State *L) {
     lua_setfield(L, globals, "pcall");
     lua_pushcfunction(L, sandbox_rawset);
     lua_setfield(L, globals, "rawset");
+    lua_pushcfunction(L, sandbox_loadstring);
+    lua_setfield(L, globals, "loadstring");
+    lua_pushcfunction(L, sandbox_load);
+    lua_setfield(L, globals, "load");
     lua_pushcfunction(L, sandbox_setmetatable);
     lua_setfield(L, globals, "setmetatable");
     lua_pushcfunction(L, sandbox_next);
@@ -1327,6 +1425,8 @@ lua_State *apus_lua_state(apus_lua_vm *vm) { return vm->L; }
 void apus_lua_push_error(lua_State *L, const char *message) { push_error_cstr(L, message); }
 
 void apus_lua_make_readonly(lua_State *L) { make_readonly(L); }
+
+void apus_lua_push_readonly_target(lua_State *L, int index) { push_real(L, index); }
 
 void apus_lua_set_error_metatable(lua_State *L) {
     lua_newtable(L);

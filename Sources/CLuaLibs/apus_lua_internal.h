@@ -10,6 +10,8 @@ lua_State *apus_lua_state(apus_lua_vm *vm);
 void apus_lua_push_error(lua_State *L, const char *message);
 /// Replaces the table on top of the stack by a readonly proxy for it.
 void apus_lua_make_readonly(lua_State *L);
+/// Pushes the table the readonly proxy at `index` stands for (the value itself if it is not one).
+void apus_lua_push_readonly_target(lua_State *L, int index);
 /// Gives the table on top of the stack a metatable whose misses raise "Script attempted to
 /// access nonexistent global variable".
 void apus_lua_set_error_metatable(lua_State *L);

@@ -84,6 +84,23 @@ import Testing
         #expect(engine.run("local n = 0; for k, v in pairs(redis) do n = n + 1 end; return n > 10") == ":1\r\n")
     }
 
+    /// The real tables behind the readonly proxies are never reachable: not through
+    /// getmetatable(), not through rawset; and bytecode (unverified by Lua 5.1) never loads.
+    @Test func sandboxHasNoBackDoors() {
+        #expect(engine.run("local g = getmetatable(_G).__index; g.x = 42").contains("attempt to index local 'g' (a function value)"))
+        #expect(engine.run("return x").contains("user_script:1: Script attempted to access nonexistent global variable 'x'"))
+        #expect(engine.run("getmetatable(redis).__index.call = nil").hasPrefix("-ERR"))
+        #expect(engine.run("return getmetatable(getmetatable(_G)) == false") == ":1\r\n")
+        #expect(engine.run("return redis.call ~= nil") == ":1\r\n")
+        #expect(engine.run("return loadstring(string.dump(function() return 1 end))()").contains("attempt to call a nil value"))
+        #expect(engine.run("local i = 0; return load(function() i = i + 1; if i == 1 then return string.dump(function() return 1 end) end end)()")
+                .contains("attempt to call a nil value"))
+        #expect(engine.run("return loadstring('return 5')()") == ":5\r\n")
+        #expect(engine.run("local i = 0; return load(function() i = i + 1; if i == 1 then return 'return 7' end end)()") == ":7\r\n")
+        #expect(engine.run("rawset(_G, 'y', 1)").contains("-ERR Attempt to modify a readonly table"))
+        #expect(engine.run("return y").contains("nonexistent global variable 'y'"))
+    }
+
     @Test func runtimeErrorsCarryTheScriptPosition() {
         #expect(engine.run("error('boom')") == "-ERR user_script:1: boom script: chunk, on @user_script:1.\r\n")
     }
