@@ -826,7 +826,7 @@ extension ScriptingState {
         let run = ScriptRun(state: self, client: client, server: server, worker: c.worker, now: c.now,
                             nowReadAtNanos: c.nowReadAtNanos, readOnly: ro || flags.contains(.noWrites),
                             allowOOM: flags.contains(.allowOOM), overMemory: overMemory,
-                            thresholdMillis: server.config.int("busy-reply-threshold"))
+                            thresholdMillis: server.config.int(thresholdKey))
         run.scratch = scratch
         scratch = ByteBuffer()
         functions.beginRun(name: function.name, args: c.args)

@@ -1,3 +1,4 @@
+import ApusConfig
 import ApusLua
 import ApusRESP
 import ApusStore
@@ -41,7 +42,9 @@ enum ScriptingCommands {
         if numkeys < 0 { return c.reply.error("ERR Number of keys can't be negative") }
         let scripting = ScriptingState.of(c.server)
         ExclusiveSection.run {
-            let digest = sha ? ScriptDigest(hex: c.args[1]) : ScriptDigest(body: c.args[1])
+            guard let digest = sha ? ScriptDigest(hex: c.args[1]) : ScriptDigest(body: c.args[1]) else {
+                return c.reply.error("NOSCRIPT No matching script. Please use EVAL.")
+            }
             var script = scripting.scripts[digest]
             if script == nil {
                 if sha { return c.reply.error("NOSCRIPT No matching script. Please use EVAL.") }
@@ -73,7 +76,7 @@ enum ScriptingCommands {
         ExclusiveSection.run {
             c.reply.arrayHeader(c.args.count - 2)
             for i in 2..<c.args.count {
-                let found = c.args[i].count == 40 && scripting.scripts[ScriptDigest(hex: c.args[i])] != nil
+                let found = ScriptDigest(hex: c.args[i]).map { scripting.scripts[$0] != nil } ?? false
                 c.reply.integer(found ? 1 : 0)
             }
         }
@@ -163,27 +166,51 @@ extension ServerContext {
     }
 }
 
-/// A script's SHA1 as its 40 lowercase hex digits (the script cache key).
+/// A script's SHA1 (the script cache key), kept as its 20 bytes: looking a digest up
+/// allocates nothing.
 struct ScriptDigest: Hashable {
-    let hex: String
+    let high: UInt64
+    let middle: UInt64
+    let low: UInt32
 
     init(body: UnsafeRawBufferPointer) {
         let digest = SHA1.hash(body)
-        var text = ""
-        text.reserveCapacity(40)
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes = [UInt8](repeating: 0, count: 40)
-        for (i, byte) in digest.enumerated() {
-            bytes[2 * i] = digits[Int(byte >> 4)]
-            bytes[2 * i + 1] = digits[Int(byte & 15)]
-        }
-        text = String(decoding: bytes, as: UTF8.self)
-        hex = text
+        var words = (UInt64(0), UInt64(0), UInt32(0))
+        for i in 0..<8 { words.0 = words.0 << 8 | UInt64(digest[i]) }
+        for i in 8..<16 { words.1 = words.1 << 8 | UInt64(digest[i]) }
+        for i in 16..<20 { words.2 = words.2 << 8 | UInt32(digest[i]) }
+        (high, middle, low) = words
     }
 
-    /// From a client's digest, folded to lowercase like Redis's case-insensitive lookup.
-    init(hex raw: UnsafeRawBufferPointer) {
-        hex = String(decoding: raw.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    /// From a client's 40 hex digits, either case (Redis's lookup is case-insensitive); nil
+    /// when they are not 40 hex digits (no script can have that digest).
+    init?(hex raw: UnsafeRawBufferPointer) {
+        guard raw.count == 40 else { return nil }
+        var words = (UInt64(0), UInt64(0), UInt32(0))
+        for i in 0..<40 {
+            let c = raw[i]
+            let nibble: UInt8
+            switch c {
+            case 0x30...0x39: nibble = c &- 0x30
+            case 0x61...0x66: nibble = c &- 0x61 &+ 10
+            case 0x41...0x46: nibble = c &- 0x41 &+ 10
+            default: return nil
+            }
+            if i < 16 { words.0 = words.0 << 4 | UInt64(nibble) }
+            else if i < 32 { words.1 = words.1 << 4 | UInt64(nibble) }
+            else { words.2 = words.2 << 4 | UInt32(nibble) }
+        }
+        (high, middle, low) = words
+    }
+
+    /// The 40 lowercase hex digits.
+    var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes = [UInt8](repeating: 0, count: 40)
+        for i in 0..<16 { bytes[i] = digits[Int(high >> UInt64(60 - 4 * i) & 15)] }
+        for i in 0..<16 { bytes[16 + i] = digits[Int(middle >> UInt64(60 - 4 * i) & 15)] }
+        for i in 0..<8 { bytes[32 + i] = digits[Int(low >> UInt32(28 - 4 * i) & 15)] }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
@@ -282,35 +309,23 @@ final class ScriptingState: @unchecked Sendable {
     let killRequested = Atomic<Bool>(false)
     let wroteData = Atomic<Bool>(false)
 
+    /// `busy-reply-threshold`, read live at every script start.
+    let thresholdKey: ConfigKey
+
     init(server: ServerContext) {
         guard let engine = LuaEngine() else { fatalError("cannot create the Lua interpreter") }
         self.engine = engine
         self.server = server
+        self.thresholdKey = server.config.key("busy-reply-threshold")
     }
 
-    private static let lock = NIOLock()
-    nonisolated(unsafe) private static var states: [ObjectIdentifier: ScriptingState] = [:]
+    /// The scripting state of `server`.
+    @inline(__always)
+    static func of(_ server: ServerContext) -> ScriptingState { server.scripting }
 
-    /// The scripting state of `server`, created on first use.
-    static func of(_ server: ServerContext) -> ScriptingState {
-        lock.withLock {
-            let id = ObjectIdentifier(server)
-            // A state whose server is gone (its identifier reused) is replaced.
-            if let state = states[id], state.server === server { return state }
-            states = states.filter { $0.value.server != nil }
-            let state = ScriptingState(server: server)
-            states[id] = state
-            return state
-        }
-    }
-
-    /// The state of `server` if it ever ran a script command.
-    static func existing(_ server: ServerContext) -> ScriptingState? {
-        lock.withLock {
-            guard let state = states[ObjectIdentifier(server)], state.server === server else { return nil }
-            return state
-        }
-    }
+    /// The same (kept for the callers that only look at a running script).
+    @inline(__always)
+    static func existing(_ server: ServerContext) -> ScriptingState? { server.scripting }
 
     var isTimedOut: Bool { running.load(ordering: .relaxed) && timedOut.load(ordering: .relaxed) }
 
@@ -392,7 +407,7 @@ final class ScriptingState: @unchecked Sendable {
                             nowReadAtNanos: c.nowReadAtNanos,
                             readOnly: ro || (!compat && flags.contains(.noWrites)),
                             allowOOM: !compat && flags.contains(.allowOOM), overMemory: overMemory,
-                            thresholdMillis: server.config.int("busy-reply-threshold"))
+                            thresholdMillis: server.config.int(thresholdKey))
         run.scratch = scratch
         scratch = ByteBuffer()
         running.store(true, ordering: .relaxed)

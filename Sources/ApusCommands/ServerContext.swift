@@ -74,6 +74,9 @@ public final class ServerContext: @unchecked Sendable {
     /// `client-output-buffer-limit`, `client-query-buffer-limit` and `maxmemory-clients`).
     public var clientBuffersMemory: Int { clientMemory.total }
     public weak var control: (any ServerControl)?
+    /// The Lua interpreter, script cache and running script (`ScriptingState`), made with the
+    /// context so EVAL finds it without a lock.
+    private(set) var scripting: ScriptingState!
     public let startTimeMillis = currentTimeMillis()
     public let runID: String
     public var tcpPort = 6379
@@ -117,6 +120,7 @@ public final class ServerContext: @unchecked Sendable {
         for _ in 0..<40 { id.append(hex[Int.random(in: 0..<16)]) }
         runID = id
         workers = (0..<max(1, threads + reserveLoops)).map { Worker(index: $0, commandCount: 0) }
+        scripting = ScriptingState(server: self)
     }
 
     /// Creates the per-thread statistics once every family has registered (the command count is final).

@@ -21,8 +21,14 @@ import Glibc
 /// the section.
 public enum ExclusiveSection {
     @usableFromInline nonisolated(unsafe) static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        // Adaptive (spins before sleeping): sections are microseconds long, and a futex sleep
+        // and wake-up per contended EVAL cost more than the script itself.
         let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(m, nil)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
+        pthread_mutex_init(m, &attributes)
+        pthread_mutexattr_destroy(&attributes)
         return m
     }()
 
@@ -47,7 +53,7 @@ public enum ExclusiveSection {
     /// from EXEC) is part of the outer one.
     public static func run<R>(_ body: () throws -> R) rethrows -> R {
         if isActive { return try body() }
-        apus_mutex_lock_waiting(mutex)
+        if pthread_mutex_trylock(mutex) != 0 { apus_mutex_lock_waiting(mutex) }
         apus_set_section(1)
         defer {
             apus_set_section(0)

@@ -44,10 +44,21 @@ void apus_buf_free(apus_buf *buf) {
 
 static void buf_str(apus_buf *buf, const char *s) { apus_buf_append(buf, s, strlen(s)); }
 
+/// "<type><n>\r\n" (by hand: snprintf costs more than the rest of a small reply).
 static void buf_header(apus_buf *buf, char type, long long n) {
     char tmp[32];
-    int len = snprintf(tmp, sizeof tmp, "%c%lld\r\n", type, n);
-    apus_buf_append(buf, tmp, (size_t)len);
+    char *end = tmp + sizeof tmp;
+    char *p = end;
+    *--p = '\n';
+    *--p = '\r';
+    unsigned long long magnitude = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    do {
+        *--p = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (n < 0) *--p = '-';
+    *--p = type;
+    apus_buf_append(buf, p, (size_t)(end - p));
 }
 
 /// A bulk string, or with `type` '+'/'-' a line whose CR and LF become spaces.
