@@ -470,7 +470,9 @@ final class FunctionsState: @unchecked Sendable {
     // Touched only inside an ExclusiveSection.
     let engine: LuaFunctionEngine
     var current = LibraryContext()
-    weak var server: ServerContext?
+    /// Owned by the server context (never a weak reference: one would put every retain and
+    /// release of the context on the runtime's slow path).
+    unowned(unsafe) let server: ServerContext
 
     // Read by other threads (FUNCTION STATS, INFO, the dispatcher's BUSY check).
     let libraryCount = Atomic<Int>(0)
@@ -487,27 +489,12 @@ final class FunctionsState: @unchecked Sendable {
         vmMemory.store(engine.memory, ordering: .relaxed)
     }
 
-    private static let lock = NIOLock()
-    nonisolated(unsafe) private static var states: [ObjectIdentifier: FunctionsState] = [:]
+    /// The functions of `server`.
+    @inline(__always)
+    static func of(_ server: ServerContext) -> FunctionsState { server.functions }
 
-    /// The functions of `server`, created on first use.
-    static func of(_ server: ServerContext) -> FunctionsState {
-        lock.withLock {
-            let id = ObjectIdentifier(server)
-            if let state = states[id], state.server === server { return state }
-            states = states.filter { $0.value.server != nil }
-            let state = FunctionsState(server: server)
-            states[id] = state
-            return state
-        }
-    }
-
-    static func existing(_ server: ServerContext) -> FunctionsState? {
-        lock.withLock {
-            guard let state = states[ObjectIdentifier(server)], state.server === server else { return nil }
-            return state
-        }
-    }
+    @inline(__always)
+    static func existing(_ server: ServerContext) -> FunctionsState? { server.functions }
 
     /// Whether the script `server` runs now is a function (FCALL), not an EVAL script.
     static func isRunningFunction(_ server: ServerContext) -> Bool {
@@ -610,8 +597,7 @@ final class FunctionsState: @unchecked Sendable {
     /// The function running past busy-reply-threshold, if any (Redis's FUNCTION STATS can
     /// only see a script while it is busy).
     func runningSnapshot() -> RunningFunction? {
-        guard runningFunction.load(ordering: .relaxed), let server,
-              ScriptingState.existing(server)?.isTimedOut == true else { return nil }
+        guard runningFunction.load(ordering: .relaxed), server.scripting.isTimedOut else { return nil }
         return runLock.withLock {
             guard let running else { return nil }
             var command: [[UInt8]] = []

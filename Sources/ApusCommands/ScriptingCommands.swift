@@ -296,7 +296,9 @@ final class ScriptingState: @unchecked Sendable {
     // Touched only inside an ExclusiveSection.
     private(set) var engine: LuaEngine
     var scripts: [ScriptDigest: CachedScript] = [:]
-    weak var server: ServerContext?
+    /// Owned by the server context (never a weak reference: one would put every retain and
+    /// release of the context on the runtime's slow path).
+    unowned(unsafe) let server: ServerContext
     /// One script client per event loop (Redis's lua_client; commands' statistics go to the
     /// caller's thread).
     private var scriptClients: [Int: ClientSession] = [:]

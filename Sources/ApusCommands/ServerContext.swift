@@ -77,6 +77,8 @@ public final class ServerContext: @unchecked Sendable {
     /// The Lua interpreter, script cache and running script (`ScriptingState`), made with the
     /// context so EVAL finds it without a lock.
     private(set) var scripting: ScriptingState!
+    /// The functions' interpreter and libraries (`FunctionsState`).
+    private(set) var functions: FunctionsState!
     public let startTimeMillis = currentTimeMillis()
     public let runID: String
     public var tcpPort = 6379
@@ -121,6 +123,7 @@ public final class ServerContext: @unchecked Sendable {
         runID = id
         workers = (0..<max(1, threads + reserveLoops)).map { Worker(index: $0, commandCount: 0) }
         scripting = ScriptingState(server: self)
+        functions = FunctionsState(server: self)
     }
 
     /// Creates the per-thread statistics once every family has registered (the command count is final).
